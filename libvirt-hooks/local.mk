@@ -1,0 +1,15 @@
+# libvirt-hooks/: vfailover-hook, run by libvirtd as its qemu hook.
+libexec_PROGRAMS += libvirt-hooks/vfailover-hook
+libvirt_hooks_vfailover_hook_SOURCES = libvirt-hooks/vfailover-hook.c
+libvirt_hooks_vfailover_hook_LDADD = $(VF_COMMON_LIBS)
+
+# libvirt runs every executable in hooks/qemu.d; ours is a symlink to the
+# binary so that upgrades replace one file.
+install-data-hook: install-libvirt-hook
+install-libvirt-hook:
+	$(MKDIR_P) $(DESTDIR)$(libvirthookdir)
+	ln -sf $(libexecdir)/vfailover-hook $(DESTDIR)$(libvirthookdir)/50-vfailover
+uninstall-hook: uninstall-libvirt-hook
+uninstall-libvirt-hook:
+	rm -f $(DESTDIR)$(libvirthookdir)/50-vfailover
+.PHONY: install-libvirt-hook uninstall-libvirt-hook

@@ -1,0 +1,1 @@
+# xml/: annotation schema and the domain XML library (libxml2).
