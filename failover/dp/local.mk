@@ -1,0 +1,1 @@
+# failover/dp/: vfailover-dp, the host DPDK datapath.

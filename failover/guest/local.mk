@@ -1,0 +1,1 @@
+# failover/guest/: failsafe/bond datapath library + sample app for DPDK guests.

@@ -1,0 +1,1 @@
+# tests/bench/: see doc/architecture.md (Tests).

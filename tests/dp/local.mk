@@ -1,0 +1,1 @@
+# tests/dp/: see doc/architecture.md (Tests).

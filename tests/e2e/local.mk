@@ -1,0 +1,1 @@
+# tests/e2e/: see doc/architecture.md (Tests).

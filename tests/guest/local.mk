@@ -1,0 +1,1 @@
+# tests/guest/: see doc/architecture.md (Tests).

@@ -1,0 +1,1 @@
+# tests/libvirt/: see doc/architecture.md (Tests).

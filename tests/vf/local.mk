@@ -1,0 +1,1 @@
+# tests/vf/: see doc/architecture.md (Tests).

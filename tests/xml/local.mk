@@ -1,0 +1,1 @@
+# tests/xml/: see doc/architecture.md (Tests).
