@@ -1,1 +1,14 @@
 # xml/: annotation schema and the domain XML library (libxml2).
+noinst_LIBRARIES += xml/libvfxml.a
+xml_libvfxml_a_SOURCES = \
+	xml/vfx-domain.h xml/vfx-private.h \
+	xml/vfx-xml.c \
+	xml/vfx-domain.c \
+	xml/vfx-render.c \
+	xml/vfx-cli.c
+xml_libvfxml_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
+
+EXTRA_DIST += xml/examples
+
+# What a program using libvfxml links (after its own objects).
+VFX_LIBS = xml/libvfxml.a $(LIBXML2_LIBS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)

@@ -1,0 +1,242 @@
+/* Data-driven tests of libvfxml. Every xml/examples/NAME.xml and
+ * tests/xml/data/NAME.xml is parsed; for a valid one the pairs (JSON), the
+ * rendered VF device XML and the incoming-migration rewrite are compared
+ * with tests/xml/expected/NAME.{pairs.json,render.xml,rewrite.xml}; a
+ * NAME-invalid.xml must fail with the one line in expected/NAME-invalid.err.
+ * VFAILOVER_REGENERATE=1 rewrites the expected files (review the diff).
+ * Hostile documents too big to keep as files are generated here. */
+#include "config.h"
+
+#include <string.h>
+#include <stdio.h>
+
+#include "vf-test.h"
+#include "vfx-domain.h"
+
+static gboolean regenerate;
+
+static void
+check_expected(const char *base, const char *suffix, const char *actual)
+{
+    g_autofree char *rel = g_strdup_printf("tests/xml/expected/%s.%s", base, suffix);
+    g_autofree char *path = vf_test_srcpath(rel);
+    g_autofree char *want = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (regenerate) {
+        g_assert_true(g_file_set_contents(path, actual, -1, &error));
+        g_test_message("regenerated %s", rel);
+        return;
+    }
+    if (!g_file_get_contents(path, &want, NULL, &error))
+        g_error("%s: %s (run with VFAILOVER_REGENERATE=1 to create it)", rel, error->message);
+    if (strcmp(want, actual) != 0)
+        g_error("%s differs from the actual output:\n%s", rel, actual);
+}
+
+/* The destination of the rewrite test: VF n gets PCI 0000:82:10.n (or tap
+ * vfo-dst-n on the emulated backend), and each vhost-user socket moves to
+ * /run/vfailover/dst/. */
+static char *
+rewrite_for_test(const char *base, const char *xml, gsize len, VfxDomain *dom)
+{
+    gboolean emulated = strstr(base, "emulated") != NULL;
+    g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+    g_autofree VfxIncoming *ch = g_new0(VfxIncoming, dom->pairs->len + 1);
+    g_autofree VfxVf *vfs = g_new0(VfxVf, dom->pairs->len + 1);
+    g_autoptr(GError) error = NULL;
+    gboolean changed = FALSE;
+    char *out;
+
+    for (guint i = 0; i < dom->pairs->len; i++) {
+        VfxPair *p = dom->pairs->pdata[i];
+        char *pci = g_strdup_printf("0000:82:10.%u", i % 8);
+        char *tap = g_strdup_printf("vfo-dst-%u", i);
+        char *sock = g_strdup_printf("/run/vfailover/dst/%s.sock", p->alias ? p->alias : "mac");
+
+        g_ptr_array_add(keep, pci);
+        g_ptr_array_add(keep, tap);
+        g_ptr_array_add(keep, sock);
+        vfs[i].backend = emulated ? VFX_BACKEND_EMULATED : VFX_BACKEND_KERNEL;
+        vfs[i].pci_address = pci;
+        vfs[i].tap = tap;
+        ch[i].alias = p->alias;
+        ch[i].mac = p->mac;
+        ch[i].vf = &vfs[i];
+        ch[i].vhost_socket = p->vhost_socket ? sock : NULL;
+    }
+    out = vfx_domain_rewrite_incoming(xml, len, ch, dom->pairs->len, &changed, &error);
+    if (!out)
+        g_error("%s: rewrite failed: %s", base, error->message);
+    return out;
+}
+
+static char *
+render_for_test(VfxDomain *dom)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < dom->pairs->len; i++) {
+        VfxPair *p = dom->pairs->pdata[i];
+        VfxVf k = { VFX_BACKEND_KERNEL, "0000:3b:02.1", NULL };
+        VfxVf e = { VFX_BACKEND_EMULATED, NULL, "vfo-tap0" };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *kx = vfx_pair_render_vf(p, &k, &error);
+        g_autofree char *ex = kx ? vfx_pair_render_vf(p, &e, &error) : NULL;
+        g_autofree char *ox = vfx_pair_render_qemu_override(p);
+
+        if (!kx || !ex)
+            g_error("render failed: %s", error->message);
+        g_string_append_printf(s, "<!-- kernel -->\n%s<!-- emulated -->\n%s", kx, ex);
+        if (ox)
+            g_string_append_printf(s, "<!-- qemu:override -->\n%s", ox);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void
+test_file(gconstpointer data)
+{
+    const char *path = data;
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *xml = NULL;
+    gsize len = 0;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfxDomain) dom = NULL;
+
+    g_assert_true(g_file_get_contents(path, &xml, &len, &error));
+    *strrchr(base, '.') = '\0';
+    dom = vfx_domain_parse(xml, len, &error);
+
+    if (g_str_has_suffix(base, "-invalid")) {
+        g_autofree char *line = NULL;
+
+        if (dom)
+            g_error("%s: parsed, but must fail", base);
+        g_assert_null(strchr(error->message, '\n'));
+        line = g_strdup_printf("%s\n", error->message);
+        check_expected(base, "err", line);
+        /* The hook's fail-closed test must see every annotated case. */
+        return;
+    }
+    if (!dom)
+        g_error("%s: %s", base, error->message);
+    {
+        g_autofree char *json = vfx_domain_to_json(dom);
+        g_autofree char *json_nl = g_strconcat(json, "\n", NULL);
+        g_autofree char *render = render_for_test(dom);
+        g_autofree char *rewritten = rewrite_for_test(base, xml, len, dom);
+
+        check_expected(base, "pairs.json", json_nl);
+        check_expected(base, "render.xml", render);
+        check_expected(base, "rewrite.xml", rewritten);
+    }
+    g_assert_cmpint(vfx_xml_is_annotated(xml, len), ==, dom->pairs->len > 0);
+}
+
+static void
+expect_error(const char *xml, gsize len, VfxErrorCode code, const char *fragment)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfxDomain) dom = vfx_domain_parse(xml, len, &error);
+
+    g_assert_null(dom);
+    g_assert_error(error, VFX_ERROR, (gint)code);
+    g_assert_null(strchr(error->message, '\n'));
+    if (!strstr(error->message, fragment))
+        g_error("error '%s' lacks '%s'", error->message, fragment);
+}
+
+static void
+test_huge(void)
+{
+    gsize len = 100 * 1024 * 1024;
+    g_autofree char *xml = g_malloc(len);
+
+    memset(xml, ' ', len);
+    memcpy(xml, "<domain>", 8);
+    expect_error(xml, len, VFX_ERROR_TOO_LARGE, "over the limit of 4194304 bytes");
+}
+
+static void
+test_deep(void)
+{
+    GString *s = g_string_new("<domain><name>deep</name><metadata>");
+
+    for (int i = 0; i < 100000; i++)
+        g_string_append(s, "<a>");
+    for (int i = 0; i < 100000; i++)
+        g_string_append(s, "</a>");
+    g_string_append(s, "</metadata></domain>");
+    expect_error(s->str, s->len, VFX_ERROR_MALFORMED, "not well-formed");
+    g_string_free(s, TRUE);
+}
+
+static void
+test_garbage(void)
+{
+    guchar buf[4096];
+    GRand *r = g_rand_new_with_seed(42);
+
+    for (gsize i = 0; i < sizeof(buf); i++)
+        buf[i] = g_rand_int_range(r, 1, 256);
+    g_rand_free(r);
+    expect_error((const char *)buf, sizeof(buf), VFX_ERROR_MALFORMED, "not well-formed");
+    expect_error("\0\0\0", 3, VFX_ERROR_MALFORMED, "NUL byte");
+    expect_error("", 0, VFX_ERROR_MALFORMED, "empty");
+}
+
+static void
+test_annotated(void)
+{
+    const char *plain = "<domain><name>a</name></domain>";
+    const char *ours = "<x xmlns:vfo='" VFX_NAMESPACE "'/>";
+
+    g_assert_false(vfx_xml_is_annotated(plain, strlen(plain)));
+    g_assert_true(vfx_xml_is_annotated(ours, strlen(ours)));
+    g_assert_false(vfx_xml_is_annotated(NULL, 0));
+    g_assert_false(vfx_xml_is_annotated(ours, 10));
+}
+
+static gint
+cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+add_dir(GPtrArray *files, const char *rel)
+{
+    g_autofree char *dir = vf_test_srcpath(rel);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *n;
+
+    if (!d)
+        g_error("cannot open %s", dir);
+    while ((n = g_dir_read_name(d)))
+        if (g_str_has_suffix(n, ".xml"))
+            g_ptr_array_add(files, g_build_filename(dir, n, NULL));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
+    g_test_init(&argc, &argv, NULL);
+    regenerate = g_strcmp0(g_getenv("VFAILOVER_REGENERATE"), "1") == 0;
+
+    add_dir(files, "xml/examples");
+    add_dir(files, "tests/xml/data");
+    g_ptr_array_sort(files, cmp_str);
+    for (guint i = 0; i < files->len; i++) {
+        g_autofree char *base = g_path_get_basename(files->pdata[i]);
+        g_autofree char *name = g_strdup_printf("/xml/file/%s", base);
+        g_test_add_data_func(name, files->pdata[i], test_file);
+    }
+    g_test_add_func("/xml/hostile/huge", test_huge);
+    g_test_add_func("/xml/hostile/deep", test_deep);
+    g_test_add_func("/xml/hostile/garbage", test_garbage);
+    g_test_add_func("/xml/annotated", test_annotated);
+    return g_test_run();
+}
