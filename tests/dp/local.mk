@@ -1,1 +1,19 @@
-# tests/dp/: see doc/architecture.md (Tests).
+# tests/dp/: vfailover-dp against real DPDK: net_virtio_user (dp-traffic)
+# plays the guest, net_af_packet on a veth in a test namespace is the wire.
+# The benchmarks tests/bench/datapath{,-idle} use the same tools.
+EXTRA_DIST += tests/bench/datapath tests/bench/datapath-idle tests/dp/lib.sh
+
+if HAVE_DPDK
+check_PROGRAMS += tests/dp/dp-call tests/dp/dp-traffic
+tests_dp_dp_call_SOURCES = tests/dp/dp-call.c
+tests_dp_dp_call_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_dp_dp_call_LDADD = $(VF_COMMON_LIBS)
+tests_dp_dp_traffic_SOURCES = tests/dp/dp-traffic.c
+tests_dp_dp_traffic_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_dp_dp_traffic_LDADD = $(DPDK_LIBS)
+
+dist_check_SCRIPTS += \
+	tests/dp/test-dp-forward.sh
+TESTS += \
+	tests/dp/test-dp-forward.sh
+endif

@@ -1,0 +1,515 @@
+/* The control socket (used by vfailover-hookd): root only (0600,
+ * SO_PEERCRED), one framed JSON request {"command": NAME, ...} and one
+ * reply {"ok": true, ...} / {"ok": false, "error": "..."} per connection
+ * (common/vf-frame). Commands are a table; their arguments are declared
+ * there and checked centrally (type, syntax, unknown members) before a
+ * handler runs. Served on a control thread, never on the forwarding lcore. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+
+#include "vf-frame.h"
+#include "vf-socket.h"
+
+#include "dp.h"
+
+#define CTL_TIMEOUT_MS 5000
+#define CTL_MAX_BYTES (64 * 1024)
+#define CTL_ERR_MAX 512
+
+enum ctl_arg_type {
+	ARG_NAME,   /* 1-63 of [A-Za-z0-9_.:@-] */
+	ARG_MAC,    /* unicast xx:xx:xx:xx:xx:xx */
+	ARG_PATH,   /* socket path, absolute or relative to --vhost-dir */
+	ARG_ENUM,   /* one of choices */
+};
+
+struct ctl_arg {
+	const char *name;
+	enum ctl_arg_type type;
+	bool required;
+	const char *choices[3];
+};
+
+/* Checked arguments of one request. */
+struct ctl_args {
+	const char *name;
+	struct rte_ether_addr mac;
+	const char *socket;
+	const char *mode;
+	const char *state;
+};
+
+struct ctl_cmd {
+	const char *name;
+	const char *help;
+	struct ctl_arg args[5];
+	int (*fn)(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen);
+};
+
+static int ctl_fd = -1;
+static pthread_t ctl_tid;
+static bool ctl_running;
+
+static JsonObject *
+pair_json(const struct dp_pair *p)
+{
+	JsonObject *o = json_object_new();
+	JsonObject *c = json_object_new();
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	int vid = __atomic_load_n(&p->vid, __ATOMIC_RELAXED);
+
+	dp_format_mac(mac, sizeof(mac), &p->mac);
+	json_object_set_string_member(o, "name", p->name);
+	json_object_set_string_member(o, "mac", mac);
+	json_object_set_string_member(o, "socket", p->socket);
+	json_object_set_string_member(o, "mode", p->client ? "client" : "server");
+	json_object_set_string_member(o, "state",
+				      dp_pair_state_name(__atomic_load_n(&p->state, __ATOMIC_RELAXED)));
+	json_object_set_boolean_member(o, "connected", vid >= 0);
+	json_object_set_string_member(o, "mac_claim",
+				      p->mac_claim == 0 ? "filter" :
+				      p->mac_claim == 1 ? "promiscuous" : "none");
+	json_object_set_int_member(c, "from_guest", p->st.from_guest);
+	json_object_set_int_member(c, "to_guest", p->st.to_guest);
+	json_object_set_int_member(c, "to_guest_full", p->st.to_guest_full);
+	json_object_set_int_member(c, "dropped_vf_active", p->st.dropped_vf_active);
+	json_object_set_int_member(c, "dropped_no_guest", p->st.dropped_no_guest);
+	json_object_set_int_member(c, "announces", p->st.announces);
+	json_object_set_int_member(c, "connects", p->connects);
+	json_object_set_int_member(c, "disconnects", p->disconnects);
+	json_object_set_object_member(o, "counters", c);
+	return o;
+}
+
+static JsonObject *
+uplink_json(bool with_counters)
+{
+	JsonObject *o = json_object_new();
+	char name[RTE_ETH_NAME_MAX_LEN] = "";
+	struct rte_eth_link link;
+	struct rte_eth_stats es;
+
+	rte_eth_dev_get_name_by_port(dp.uplink_port, name);
+	json_object_set_string_member(o, "name", "uplink");
+	json_object_set_string_member(o, "type", dp.uplink_bonded ? "bond" : "uplink");
+	json_object_set_string_member(o, "device", name);
+	json_object_set_int_member(o, "port_id", dp.uplink_port);
+	json_object_set_string_member(o, "devargs", dp.uplink_args);
+	if (dp.uplink2_args)
+		json_object_set_string_member(o, "devargs2", dp.uplink2_args);
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(dp.uplink_port, &link);
+	json_object_set_boolean_member(o, "link_up", link.link_status == RTE_ETH_LINK_UP);
+	json_object_set_boolean_member(o, "mac_filter", dp.uplink_filter);
+	json_object_set_boolean_member(o, "promiscuous",
+				       rte_eth_promiscuous_get(dp.uplink_port) == 1);
+	if (!with_counters)
+		return o;
+	JsonObject *c = json_object_new();
+	json_object_set_int_member(c, "rx", dp.up.rx);
+	json_object_set_int_member(c, "tx", dp.up.tx);
+	json_object_set_int_member(c, "tx_full", dp.up.tx_full);
+	json_object_set_int_member(c, "dropped_unknown", dp.up.dropped_unknown);
+	json_object_set_int_member(c, "alloc_failed", dp.up.alloc_failed);
+	if (rte_eth_stats_get(dp.uplink_port, &es) == 0) {
+		json_object_set_int_member(c, "ipackets", es.ipackets);
+		json_object_set_int_member(c, "opackets", es.opackets);
+		json_object_set_int_member(c, "imissed", es.imissed);
+		json_object_set_int_member(c, "ierrors", es.ierrors);
+		json_object_set_int_member(c, "oerrors", es.oerrors);
+		json_object_set_int_member(c, "rx_nombuf", es.rx_nombuf);
+	}
+	json_object_set_object_member(o, "counters", c);
+	return o;
+}
+
+static int
+cmd_pair_add(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	struct dp_pair *p;
+	bool client = a->mode && strcmp(a->mode, "client") == 0;
+
+	if (dp_pair_add(a->name, &a->mac, a->socket, client, err, errlen, &p) < 0)
+		return -1;
+	pthread_mutex_lock(&dp.lock);
+	json_object_set_object_member(reply, "pair", pair_json(p));
+	pthread_mutex_unlock(&dp.lock);
+	return 0;
+}
+
+static int
+cmd_pair_del(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return dp_pair_del(a->name, err, errlen);
+}
+
+static int
+cmd_pair_set_state(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	enum dp_pair_state state = strcmp(a->state, "virtio") == 0 ?
+		DP_PAIR_VIRTIO_ACTIVE : DP_PAIR_VF_ACTIVE;
+	enum dp_pair_state previous;
+	struct dp_pair *p;
+
+	if (dp_pair_set_state(a->name, state, &previous, err, errlen) < 0)
+		return -1;
+	json_object_set_string_member(reply, "previous", dp_pair_state_name(previous));
+	pthread_mutex_lock(&dp.lock);
+	p = dp_pair_find(a->name);
+	if (p)
+		json_object_set_object_member(reply, "pair", pair_json(p));
+	pthread_mutex_unlock(&dp.lock);
+	return 0;
+}
+
+static int
+cmd_port_list(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	JsonArray *ports = json_array_new();
+	unsigned int i;
+
+	(void)a; (void)err; (void)errlen;
+	json_array_add_object_element(ports, uplink_json(false));
+	pthread_mutex_lock(&dp.lock);
+	for (i = 0; i < dp.n_pairs; i++) {
+		const struct dp_pair *p = dp.pairs[i];
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "name", p->name);
+		json_object_set_string_member(o, "type", "vhost-user");
+		json_object_set_string_member(o, "socket", p->socket);
+		json_object_set_string_member(o, "mode", p->client ? "client" : "server");
+		json_object_set_boolean_member(o, "connected",
+					       __atomic_load_n(&p->vid, __ATOMIC_RELAXED) >= 0);
+		json_array_add_object_element(ports, o);
+	}
+	pthread_mutex_unlock(&dp.lock);
+	json_object_set_array_member(reply, "ports", ports);
+	return 0;
+}
+
+static int
+cmd_stats(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	JsonArray *pairs;
+	unsigned int i;
+	int ret = 0;
+
+	pthread_mutex_lock(&dp.lock);
+	if (a->name) {
+		struct dp_pair *p = dp_pair_find(a->name);
+		if (p) {
+			json_object_set_object_member(reply, "pair", pair_json(p));
+		} else {
+			snprintf(err, errlen, "no pair named %s", a->name);
+			ret = -1;
+		}
+		pthread_mutex_unlock(&dp.lock);
+		return ret;
+	}
+	pairs = json_array_new();
+	for (i = 0; i < dp.n_pairs; i++)
+		json_array_add_object_element(pairs, pair_json(dp.pairs[i]));
+	pthread_mutex_unlock(&dp.lock);
+	json_object_set_object_member(reply, "uplink", uplink_json(true));
+	json_object_set_array_member(reply, "pairs", pairs);
+	json_object_set_int_member(reply, "mbufs_total", dp.n_mbufs);
+	json_object_set_int_member(reply, "mbufs_in_use", rte_mempool_in_use_count(dp.pool));
+	json_object_set_int_member(reply, "loops", dp.loops);
+	json_object_set_int_member(reply, "sleeps", dp.sleeps);
+	json_object_set_boolean_member(reply, "busy_poll", dp.busy_poll);
+	return 0;
+}
+
+static int cmd_list_commands(const struct ctl_args *a, JsonObject *reply, char *err,
+			     size_t errlen);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "pair-add", "Create a pair's vhost-user port (state vf)",
+	  { { "name", ARG_NAME, true, { NULL } },
+	    { "mac", ARG_MAC, true, { NULL } },
+	    { "socket", ARG_PATH, true, { NULL } },
+	    { "mode", ARG_ENUM, false, { "server", "client", NULL } } },
+	  cmd_pair_add },
+	{ "pair-del", "Delete a pair and its vhost-user port",
+	  { { "name", ARG_NAME, true, { NULL } } }, cmd_pair_del },
+	{ "pair-set-state", "Switch a pair: vf (MAC on the VF) or virtio (MAC claimed here)",
+	  { { "name", ARG_NAME, true, { NULL } },
+	    { "state", ARG_ENUM, true, { "vf", "virtio", NULL } } },
+	  cmd_pair_set_state },
+	{ "port-list", "List the uplink and the vhost-user ports", { { NULL } }, cmd_port_list },
+	{ "stats", "Counters of the uplink and every pair (or one: name)",
+	  { { "name", ARG_NAME, false, { NULL } } }, cmd_stats },
+	{ "list-commands", "List the commands this socket accepts", { { NULL } },
+	  cmd_list_commands },
+};
+
+static int
+cmd_list_commands(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	JsonArray *list = json_array_new();
+	unsigned int i, j;
+
+	(void)a; (void)err; (void)errlen;
+	for (i = 0; i < RTE_DIM(ctl_cmds); i++) {
+		JsonObject *o = json_object_new();
+		JsonArray *args = json_array_new();
+
+		json_object_set_string_member(o, "name", ctl_cmds[i].name);
+		json_object_set_string_member(o, "help", ctl_cmds[i].help);
+		for (j = 0; ctl_cmds[i].args[j].name; j++) {
+			g_autofree char *s = g_strdup_printf("%s%s", ctl_cmds[i].args[j].name,
+							     ctl_cmds[i].args[j].required ? "" : "?");
+			json_array_add_string_element(args, s);
+		}
+		json_object_set_array_member(o, "args", args);
+		json_array_add_object_element(list, o);
+	}
+	json_object_set_array_member(reply, "commands", list);
+	return 0;
+}
+
+static bool
+valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= DP_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!g_ascii_isalnum(s[i]) && !strchr("_.:@-", s[i]))
+			return false;
+	return true;
+}
+
+static bool
+valid_path(const char *s)
+{
+	g_auto(GStrv) parts = NULL;
+	size_t n = strlen(s);
+	unsigned int i;
+
+	if (n == 0 || n >= PATH_MAX - 1 || s[n - 1] == '/')
+		return false;
+	parts = g_strsplit(s, "/", -1);
+	for (i = 0; parts[i]; i++)
+		if (strcmp(parts[i], "..") == 0)
+			return false;
+	return true;
+}
+
+/* Central argument checks: every member must be declared, of the right
+ * type and syntax. */
+static int
+check_args(const struct ctl_cmd *cmd, JsonObject *req, struct ctl_args *out,
+	   char *err, size_t errlen)
+{
+	g_autoptr(GList) members = json_object_get_members(req);
+	GList *l;
+	unsigned int i, j;
+
+	memset(out, 0, sizeof(*out));
+	for (l = members; l; l = l->next) {
+		const char *m = l->data;
+		bool known = strcmp(m, "command") == 0 || strcmp(m, "protocol") == 0;
+
+		for (i = 0; !known && cmd->args[i].name; i++)
+			known = strcmp(m, cmd->args[i].name) == 0;
+		if (!known) {
+			snprintf(err, errlen, "%s: unknown argument '%s'", cmd->name, m);
+			return -1;
+		}
+	}
+	for (i = 0; cmd->args[i].name; i++) {
+		const struct ctl_arg *arg = &cmd->args[i];
+		g_autoptr(GError) error = NULL;
+		const char *v = vf_msg_get_string_opt(req, arg->name, &error);
+
+		if (error) {
+			snprintf(err, errlen, "%s: %s", cmd->name, error->message);
+			return -1;
+		}
+		if (!v) {
+			if (arg->required) {
+				snprintf(err, errlen, "%s: missing argument '%s'", cmd->name, arg->name);
+				return -1;
+			}
+			continue;
+		}
+		switch (arg->type) {
+		case ARG_NAME:
+			if (!valid_name(v)) {
+				snprintf(err, errlen,
+					 "%s: '%s' must be 1-%d characters of letters, digits and _.:@- (got '%.64s')",
+					 cmd->name, arg->name, DP_NAME_MAX - 1, v);
+				return -1;
+			}
+			out->name = v;
+			break;
+		case ARG_MAC:
+			if (strlen(v) != 17 || rte_ether_unformat_addr(v, &out->mac) < 0 ||
+			    !rte_is_valid_assigned_ether_addr(&out->mac)) {
+				snprintf(err, errlen,
+					 "%s: '%s' must be a unicast MAC like 52:54:00:12:34:56 (got '%.32s')",
+					 cmd->name, arg->name, v);
+				return -1;
+			}
+			break;
+		case ARG_PATH:
+			if (!valid_path(v)) {
+				snprintf(err, errlen,
+					 "%s: '%s' must be a socket path without '..' (got '%.128s')",
+					 cmd->name, arg->name, v);
+				return -1;
+			}
+			out->socket = v;
+			break;
+		case ARG_ENUM:
+			for (j = 0; arg->choices[j]; j++)
+				if (strcmp(v, arg->choices[j]) == 0)
+					break;
+			if (!arg->choices[j]) {
+				snprintf(err, errlen, "%s: '%s' must be %s or %s (got '%.32s')",
+					 cmd->name, arg->name, arg->choices[0], arg->choices[1], v);
+				return -1;
+			}
+			if (strcmp(arg->name, "mode") == 0)
+				out->mode = v;
+			else
+				out->state = v;
+			break;
+		}
+	}
+	return 0;
+}
+
+static void
+dispatch(JsonObject *req, JsonObject *reply)
+{
+	g_autoptr(GError) error = NULL;
+	struct ctl_args args;
+	char err[CTL_ERR_MAX] = "";
+	const char *name;
+	unsigned int i;
+
+	name = vf_msg_get_string(req, "command", &error);
+	if (!name) {
+		snprintf(err, sizeof(err), "%s", error->message);
+		goto fail;
+	}
+	for (i = 0; i < RTE_DIM(ctl_cmds); i++)
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			break;
+	if (i == RTE_DIM(ctl_cmds)) {
+		snprintf(err, sizeof(err), "unknown command '%.64s' (try list-commands)", name);
+		goto fail;
+	}
+	if (check_args(&ctl_cmds[i], req, &args, err, sizeof(err)) < 0 ||
+	    ctl_cmds[i].fn(&args, reply, err, sizeof(err)) < 0)
+		goto fail;
+	json_object_set_boolean_member(reply, "ok", TRUE);
+	return;
+fail:
+	DP_LOG(WARNING, "control request failed: %s", err);
+	json_object_set_boolean_member(reply, "ok", FALSE);
+	json_object_set_string_member(reply, "error", err);
+}
+
+static void
+serve(int fd)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonObject) reply = json_object_new();
+	g_autoptr(JsonObject) req = NULL;
+
+	if (!vf_socket_check_peer(fd, 0, &error)) {
+		DP_LOG(WARNING, "control socket %s: refused connection: %s", dp.ctl_path,
+		       error->message);
+		json_object_set_boolean_member(reply, "ok", FALSE);
+		json_object_set_string_member(reply, "error", error->message);
+		goto send;
+	}
+	req = vf_frame_read(fd, CTL_MAX_BYTES, CTL_TIMEOUT_MS, &error);
+	if (!req) {
+		DP_LOG(WARNING, "control socket %s: bad request: %s", dp.ctl_path, error->message);
+		json_object_set_boolean_member(reply, "ok", FALSE);
+		json_object_set_string_member(reply, "error", error->message);
+		goto send;
+	}
+	dispatch(req, reply);
+send:
+	g_clear_error(&error);
+	if (!vf_frame_write(fd, reply, CTL_MAX_BYTES, CTL_TIMEOUT_MS, &error))
+		DP_LOG(DEBUG, "control socket %s: reply not delivered: %s", dp.ctl_path,
+		       error->message);
+}
+
+static void *
+ctl_thread(void *arg)
+{
+	struct pollfd pfd = { .fd = ctl_fd, .events = POLLIN };
+
+	(void)arg;
+	while (!dp.quit) {
+		int conn;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		conn = accept4(ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				DP_LOG(WARNING, "control socket %s: accept failed: %s",
+				       dp.ctl_path, strerror(errno));
+			continue;
+		}
+		serve(conn);
+		close(conn);
+	}
+	return NULL;
+}
+
+int
+dp_ctl_start(void)
+{
+	g_autoptr(GError) error = NULL;
+	int ret;
+
+	ctl_fd = vf_socket_listen(dp.ctl_path, &error);
+	if (ctl_fd < 0) {
+		DP_LOG(ERR, "cannot listen on control socket %s: %s", dp.ctl_path, error->message);
+		return -1;
+	}
+	ret = rte_ctrl_thread_create(&ctl_tid, "dp-ctl", NULL, ctl_thread, NULL);
+	if (ret != 0) {
+		DP_LOG(ERR, "cannot start the control thread: %s", strerror(ret));
+		close(ctl_fd);
+		unlink(dp.ctl_path);
+		return -1;
+	}
+	ctl_running = true;
+	return 0;
+}
+
+void
+dp_ctl_stop(void)
+{
+	if (ctl_running)
+		pthread_join(ctl_tid, NULL);
+	ctl_running = false;
+	if (ctl_fd >= 0) {
+		close(ctl_fd);
+		unlink(dp.ctl_path);
+		ctl_fd = -1;
+	}
+}

@@ -1,0 +1,257 @@
+/* The forwarding loop (main lcore): L2 by destination MAC between the
+ * uplink and the pairs' vhost-user ports, with the pair state ladder:
+ *   VF_ACTIVE      frames for the pair's MAC are not delivered to its guest
+ *                  (the VF has them: the guest must never see duplicates);
+ *                  what the guest sends on virtio still leaves.
+ *   VIRTIO_ACTIVE  the MAC is claimed on the uplink; both directions flow.
+ * The state is read per burst, so a switch takes effect on the next burst.
+ * Guest queues are dequeued on every pass, also when idle, so that the
+ * RARP rte_vhost injects on VHOST_USER_SEND_RARP leaves promptly. When
+ * idle the loop backs off (pause, then sleeps growing to 1 ms) unless
+ * --busy-poll; while asleep it is offline for RCU. */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_vhost.h>
+
+#include "dp.h"
+
+#define VIRTIO_RXQ 0 /* guest's receive queue: we enqueue */
+#define VIRTIO_TXQ 1 /* guest's transmit queue: we dequeue */
+#define DP_IDLE_PAUSES 64
+#define DP_SLEEP_STEP_US 10u
+#define DP_SLEEP_MAX_US 1000u
+
+struct dp_out {
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST * 2];
+};
+
+static struct dp_out out[DP_MAX_PAIRS];
+static int vids[DP_MAX_PAIRS];
+static int states[DP_MAX_PAIRS];
+
+static inline int
+lookup(const struct dp_table *t, const struct rte_ether_addr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		if (rte_is_same_ether_addr(&t->pair[i]->mac, a))
+			return i;
+	return -1;
+}
+
+static inline bool
+deliverable(unsigned int i)
+{
+	return states[i] == DP_PAIR_VIRTIO_ACTIVE && vids[i] >= 0;
+}
+
+static inline void
+out_add(unsigned int i, struct rte_mbuf *m)
+{
+	if (out[i].n < RTE_DIM(out[i].m))
+		out[i].m[out[i].n++] = m;
+}
+
+/* Enqueue copies to the guests (rte_vhost copies; the caller frees). */
+static void
+flush_guests(const struct dp_table *t)
+{
+	unsigned int i;
+	uint16_t sent;
+
+	for (i = 0; i < t->n; i++) {
+		if (out[i].n == 0)
+			continue;
+		sent = rte_vhost_enqueue_burst(vids[i], VIRTIO_RXQ, out[i].m, out[i].n);
+		t->pair[i]->st.to_guest += sent;
+		t->pair[i]->st.to_guest_full += out[i].n - sent;
+		out[i].n = 0;
+	}
+}
+
+static void
+tx_uplink(struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(dp.uplink_port, 0, m, n);
+	dp.up.tx += sent;
+	if (sent < n) {
+		dp.up.tx_full += n - sent;
+		rte_pktmbuf_free_bulk(&m[sent], n - sent);
+	}
+}
+
+static unsigned int
+from_uplink(const struct dp_table *t)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	uint16_t nb, k;
+	unsigned int i;
+	int j;
+
+	nb = rte_eth_rx_burst(dp.uplink_port, 0, pkts, DP_BURST);
+	if (nb == 0)
+		return 0;
+	dp.up.rx += nb;
+	for (k = 0; k < nb; k++) {
+		const struct rte_ether_hdr *eth =
+			rte_pktmbuf_mtod(pkts[k], const struct rte_ether_hdr *);
+
+		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+			for (i = 0; i < t->n; i++)
+				if (deliverable(i))
+					out_add(i, pkts[k]);
+			continue;
+		}
+		j = lookup(t, &eth->dst_addr);
+		if (j < 0)
+			dp.up.dropped_unknown++;
+		else if (states[j] != DP_PAIR_VIRTIO_ACTIVE)
+			t->pair[j]->st.dropped_vf_active++;
+		else if (vids[j] < 0)
+			t->pair[j]->st.dropped_no_guest++;
+		else
+			out_add(j, pkts[k]);
+	}
+	flush_guests(t);
+	rte_pktmbuf_free_bulk(pkts, nb);
+	return nb;
+}
+
+static unsigned int
+from_guest(const struct dp_table *t, unsigned int src)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	struct rte_mbuf *up[DP_BURST];
+	struct rte_mbuf *done[DP_BURST];
+	struct dp_pair *p = t->pair[src];
+	uint16_t nb, k, n_up = 0, n_done = 0;
+	unsigned int i;
+	int j;
+
+	nb = rte_vhost_dequeue_burst(vids[src], VIRTIO_TXQ, dp.pool, pkts, DP_BURST);
+	if (nb == 0)
+		return 0;
+	p->st.from_guest += nb;
+	for (k = 0; k < nb; k++) {
+		const struct rte_ether_hdr *eth =
+			rte_pktmbuf_mtod(pkts[k], const struct rte_ether_hdr *);
+
+		dp_announce_learn(p, pkts[k]);
+		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+			for (i = 0; i < t->n; i++)
+				if (i != src && deliverable(i))
+					out_add(i, pkts[k]);
+			up[n_up++] = pkts[k];
+			continue;
+		}
+		j = lookup(t, &eth->dst_addr);
+		if (j >= 0 && (unsigned int)j != src && deliverable(j)) {
+			out_add(j, pkts[k]);
+			done[n_done++] = pkts[k];
+		} else {
+			/* To the network, or to a VM whose VF has it. */
+			up[n_up++] = pkts[k];
+		}
+	}
+	flush_guests(t);
+	tx_uplink(up, n_up);
+	if (n_done)
+		rte_pktmbuf_free_bulk(done, n_done);
+	return nb;
+}
+
+static unsigned int
+announce(const struct dp_table *t, uint64_t now)
+{
+	struct rte_mbuf *pkts[DP_MAX_IPV4 + 1];
+	unsigned int i, n, sent = 0;
+
+	for (i = 0; i < t->n; i++) {
+		struct dp_pair *p = t->pair[i];
+
+		if (__atomic_exchange_n(&p->announce, 0, __ATOMIC_ACQ_REL)) {
+			p->announce_left = DP_ANNOUNCE_ROUNDS;
+			p->announce_next = now;
+		}
+		if (p->announce_left == 0 || now < p->announce_next)
+			continue;
+		if (states[i] != DP_PAIR_VIRTIO_ACTIVE) {
+			p->announce_left = 0;
+			continue;
+		}
+		n = dp_announce_build(p, pkts, RTE_DIM(pkts));
+		p->st.announces += n;
+		tx_uplink(pkts, n);
+		sent += n;
+		p->announce_left--;
+		/* 50 ms, then 100 ms, ... as QEMU's self-announce does. */
+		p->announce_next = now + rte_get_timer_hz() / 20 *
+			(1u << (DP_ANNOUNCE_ROUNDS - 1 - p->announce_left));
+	}
+	return sent;
+}
+
+int
+dp_fwd_loop(void)
+{
+	const unsigned int thread_id = 0;
+	uint64_t idle = 0, last_warn = 0;
+	unsigned int i, work;
+
+	rte_rcu_qsbr_thread_register(dp.rcu, thread_id);
+	rte_rcu_qsbr_thread_online(dp.rcu, thread_id);
+	while (!dp.quit) {
+		const struct dp_table *t = __atomic_load_n(&dp.table, __ATOMIC_ACQUIRE);
+		uint64_t now = rte_get_timer_cycles();
+
+		for (i = 0; i < t->n; i++) {
+			vids[i] = __atomic_load_n(&t->pair[i]->vid, __ATOMIC_ACQUIRE);
+			states[i] = __atomic_load_n(&t->pair[i]->state, __ATOMIC_ACQUIRE);
+		}
+		work = from_uplink(t);
+		for (i = 0; i < t->n; i++)
+			if (vids[i] >= 0)
+				work += from_guest(t, i);
+		work += announce(t, now);
+		rte_rcu_qsbr_quiescent(dp.rcu, thread_id);
+		dp.loops++;
+
+		if (work) {
+			idle = 0;
+			continue;
+		}
+		if (rte_mempool_avail_count(dp.pool) < DP_BURST &&
+		    now - last_warn > rte_get_timer_hz()) {
+			DP_LOG(WARNING, "mbuf pool exhausted (%u of %u in use): guest frames wait in their rings",
+			       rte_mempool_in_use_count(dp.pool), dp.n_mbufs);
+			last_warn = now;
+		}
+		if (dp.busy_poll)
+			continue;
+		idle++;
+		if (idle < DP_IDLE_PAUSES) {
+			rte_pause();
+			continue;
+		}
+		rte_rcu_qsbr_thread_offline(dp.rcu, thread_id);
+		usleep(RTE_MIN((idle - DP_IDLE_PAUSES + 1) * DP_SLEEP_STEP_US,
+			       (uint64_t)DP_SLEEP_MAX_US));
+		rte_rcu_qsbr_thread_online(dp.rcu, thread_id);
+		dp.sleeps++;
+	}
+	rte_rcu_qsbr_thread_offline(dp.rcu, thread_id);
+	rte_rcu_qsbr_thread_unregister(dp.rcu, thread_id);
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* vfailover-dp private header: the datapath's shared state (uplink, pairs,
+ * the forwarding table the worker reads under RCU) and the entry points of
+ * each file, grouped per file as in DPDK's drivers/net/failsafe. */
+#ifndef VFAILOVER_DP_H
+#define VFAILOVER_DP_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#define DP_MAX_PAIRS 64
+#define DP_NAME_MAX 64
+#define DP_MAX_IPV4 4
+#define DP_BURST 32
+#define DP_ANNOUNCE_ROUNDS 3
+
+extern int dp_logtype;
+#define DP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, dp_logtype, "vfailover-dp: " fmt "\n", ##__VA_ARGS__)
+
+/* The pair state ladder (see dp-fwd.c). */
+enum dp_pair_state {
+	DP_PAIR_VF_ACTIVE = 0,     /* MAC not claimed, nothing goes to the guest */
+	DP_PAIR_VIRTIO_ACTIVE = 1, /* MAC claimed on the uplink, both ways */
+};
+
+/* Counters of one pair, written only by the worker. */
+struct dp_pair_stats {
+	uint64_t from_guest;       /* frames dequeued from the guest */
+	uint64_t to_guest;         /* frames enqueued to the guest */
+	uint64_t to_guest_full;    /* enqueue refused: guest ring full */
+	uint64_t dropped_vf_active; /* frames for this MAC while VF_ACTIVE */
+	uint64_t dropped_no_guest; /* frames for this MAC, no guest connected */
+	uint64_t announces;        /* RARP/GARP frames sent */
+};
+
+struct dp_pair {
+	char name[DP_NAME_MAX];
+	struct rte_ether_addr mac;
+	char socket[PATH_MAX];
+	bool client;               /* vhost-user client mode (QEMU listens) */
+	int mac_claim;             /* -1 none, 0 filter, 1 promisc (ctl thread) */
+	int vid;                   /* vhost device id or -1 (atomic) */
+	int state;                 /* enum dp_pair_state (atomic) */
+	uint32_t announce;         /* set: worker sends RARP/GARP (atomic) */
+	/* Worker-only from here. */
+	unsigned int announce_left;
+	uint64_t announce_next;
+	uint32_t ipv4[DP_MAX_IPV4]; /* network order, seen from the guest */
+	unsigned int n_ipv4;
+	struct dp_pair_stats st;
+	/* Written by the vhost thread under dp.lock. */
+	uint64_t connects;
+	uint64_t disconnects;
+};
+
+/* What the worker sees: replaced as a whole, freed after a grace period. */
+struct dp_table {
+	unsigned int n;
+	struct dp_pair *pair[DP_MAX_PAIRS];
+};
+
+struct dp_uplink_stats {
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t tx_full;          /* tx burst refused (freed) */
+	uint64_t dropped_unknown;  /* unicast for no pair */
+	uint64_t alloc_failed;     /* announcement frames not built */
+};
+
+struct dp_ctx {
+	/* Options. */
+	const char *ctl_path;
+	const char *uplink_args;
+	const char *uplink2_args;
+	const char *vhost_dir;
+	const char *vhost_owner;   /* user QEMU runs as, "" for none */
+	bool busy_poll;
+	unsigned int n_mbufs;
+	/* Ports. */
+	uint16_t uplink_port;
+	bool uplink_bonded;
+	bool uplink_filter;        /* MAC filter works on the uplink */
+	unsigned int promisc_refs;
+	struct rte_mempool *pool;
+	struct dp_uplink_stats up; /* worker-written */
+	/* Pairs: the list is owned by the control thread under lock; the
+	 * worker reads table (RCU). */
+	pthread_mutex_t lock;
+	struct dp_pair *pairs[DP_MAX_PAIRS];
+	unsigned int n_pairs;
+	struct dp_table *table;
+	struct rte_rcu_qsbr *rcu;
+	uid_t owner_uid;
+	gid_t owner_gid;
+	bool have_owner;
+	volatile bool quit;
+	uint64_t loops;
+	uint64_t sleeps;
+};
+
+extern struct dp_ctx dp;
+
+/* dp-port.c: uplink (single port or active-backup bond) and the pool. */
+int dp_port_init(void);
+void dp_port_close(void);
+/* 0: MAC filter entry, 1: promiscuous mode, -1: error in @err. */
+int dp_port_claim_mac(const struct rte_ether_addr *mac, char *err, size_t errlen);
+void dp_port_release_mac(const struct rte_ether_addr *mac, bool promisc);
+
+/* dp-vhost.c: one vhost-user socket per pair. */
+int dp_vhost_start(struct dp_pair *p, char *err, size_t errlen);
+void dp_vhost_stop(struct dp_pair *p);
+int dp_vhost_owner_init(void);
+
+/* dp-pair.c: the pair list and the table the worker reads. */
+struct dp_pair *dp_pair_find(const char *name);
+int dp_pair_add(const char *name, const struct rte_ether_addr *mac,
+		const char *socket, bool client, char *err, size_t errlen,
+		struct dp_pair **out);
+int dp_pair_del(const char *name, char *err, size_t errlen);
+int dp_pair_set_state(const char *name, enum dp_pair_state state,
+		      enum dp_pair_state *previous, char *err, size_t errlen);
+void dp_pair_del_all(void);
+const char *dp_pair_state_name(enum dp_pair_state state);
+void dp_pair_synchronize(void);
+/* Lower-case xx:xx:xx:xx:xx:xx, as libvirt writes MACs. */
+void dp_format_mac(char *buf, size_t len, const struct rte_ether_addr *mac);
+
+/* dp-fwd.c: the forwarding loop on the main lcore. */
+int dp_fwd_loop(void);
+
+/* dp-announce.c: RARP/GARP frames. */
+unsigned int dp_announce_build(struct dp_pair *p, struct rte_mbuf **pkts,
+			       unsigned int max);
+void dp_announce_learn(struct dp_pair *p, const struct rte_mbuf *m);
+
+/* dp-ctl.c: the control socket on a control thread. */
+int dp_ctl_start(void);
+void dp_ctl_stop(void);
+
+/* dp-telemetry.c: /vfailover/ commands for dpdk-telemetry.py. */
+int dp_telemetry_register(void);
+
+#endif
