@@ -1,0 +1,453 @@
+# Two libvirt hosts on one machine, for vfailover's end-to-end tests, the
+# demo and the migration benchmark (bash; source it). Layout, per run
+# (names carry a per-run suffix S so that concurrent runs do not collide):
+#
+#   netns vfN-S ("physical network"): bridge br0 198.18.0.1/15 = traffic peer
+#     ├─ veth hA ── netns vfA-S (host A): bridge br0 (uplink up0), libvirtd
+#     └─ veth hB ── netns vfB-S (host B): bridge br0 (uplink up0), libvirtd
+#   management: vfA-S mgmt0 192.0.2.1/24 ── vfB-S mgmt0 192.0.2.2/24
+#
+# Each host runs a private virtlogd + libvirtd in its own mount/UTS namespace
+# (private /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt,
+# /var/cache/libvirt under $TB_DIR/hostX/), listening on TCP without auth on
+# its management address; QEMU runs as root, no cgroups, no security driver.
+# Guests are TCG q35 domains on the host's br0 (see tb_guest_xml).
+#
+# API (HOST is A or B; NET is the physical-network namespace):
+#   tb_setup [HOSTS]          network + hosts ("A B" default; "A" for one);
+#                             installs a teardown trap on EXIT/INT/TERM
+#                             unless TB_TRAP=0. Before each libvirtd starts,
+#                             calls tb_pre_start HOST DIR if such a function
+#                             exists (DIR/etc = its /etc/libvirt: hooks go
+#                             in DIR/etc/hooks).
+#   tb_teardown               destroys everything (idempotent, never fails)
+#   tb_host_start HOST / tb_host_stop HOST   (re)start / stop one libvirtd
+#   tb_exec HOST|NET CMD...   run inside a host (its netns + mount ns)
+#   tb_virsh HOST ARGS...     virsh against that host's libvirtd
+#   tb_guest_image            builds the guest image (sets GUEST_KERNEL/INITRD)
+#   tb_guest_xml NAME         prints a domain XML (env: TB_GUEST_MAC,
+#                             TB_GUEST_IP, TB_GUEST_MEM, TB_GUEST_PRIMARY=0|1)
+#   tb_guest_start HOST NAME  create the guest from tb_guest_xml (transient)
+#   tb_console NAME           path of the guest's serial console log
+#   tb_wait_console NAME ERE [TIMEOUT] [FROM_LINE]  wait for a console line
+#   tb_migrate SRC DST NAME [VIRSH_MIGRATE_ARGS...]
+#                             live p2p migration; writes $TB_DIR/NAME.mig.N
+#                             files and sets TB_MIG_WINDOW ("STOP RESUME"
+#                             epoch seconds from QEMU's events) and
+#                             TB_MIG_DOWNTIME_MS / TB_MIG_TOTAL_MS
+# Variables after tb_setup: TB_SUFFIX TB_DIR TB_HOSTS TB_NS_A TB_NS_B
+# TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
+# TB_GUEST_IP TB_PREFIXLEN TB_STREAM (vf-stream binary for the peer side).
+# TB_KEEP=1 keeps $TB_DIR (logs, console) after teardown.
+
+TB_ADDR_A=192.0.2.1
+TB_ADDR_B=192.0.2.2
+TB_URI_A=qemu+tcp://$TB_ADDR_A/system
+TB_URI_B=qemu+tcp://$TB_ADDR_B/system
+TB_BRIDGE=br0
+TB_PEER_IP=198.18.0.1
+TB_PREFIXLEN=15
+TB_GUEST_IP=${TB_GUEST_IP:-198.18.0.10}
+TB_STREAM_PORT=7100
+
+_tb_top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+_tb_top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TB_STREAM=${TB_STREAM:-$_tb_top_builddir/tests/lib/vf-stream}
+TB_STREAM_STATIC=${TB_STREAM_STATIC:-$_tb_top_builddir/tests/lib/vf-stream.static}
+
+_tb_log() { echo "testbed: $*" >&2; }
+
+_tb_ns() {
+    case "$1" in
+        A) echo "$TB_NS_A" ;;
+        B) echo "$TB_NS_B" ;;
+        NET|N) echo "$TB_NS_NET" ;;
+        *) _tb_log "unknown host '$1' (A, B or NET)"; return 1 ;;
+    esac
+}
+
+_tb_addr() {
+    case "$1" in
+        A) echo "$TB_ADDR_A" ;;
+        B) echo "$TB_ADDR_B" ;;
+        *) _tb_log "unknown host '$1' (A or B)"; return 1 ;;
+    esac
+}
+
+# Checks that this machine can run the testbed; prints the reason if not.
+tb_can_run() {
+    [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, libvirtd)"; return 1; }
+    local c
+    for c in ip unshare nsenter libvirtd virtlogd virsh qemu-system-x86_64 cpio busybox flock; do
+        command -v "$c" >/dev/null 2>&1 || { echo "missing $c (run scripts/setup-debian.sh)"; return 1; }
+    done
+    ip netns list >/dev/null 2>&1 || { echo "ip netns does not work here"; return 1; }
+    return 0
+}
+
+tb_setup() {
+    local hosts=${1:-A B} h ns
+    TB_HOSTS=$hosts
+    TB_SUFFIX=${TB_SUFFIX:-$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))}
+    TB_NS_A=vfA-$TB_SUFFIX
+    TB_NS_B=vfB-$TB_SUFFIX
+    TB_NS_NET=vfN-$TB_SUFFIX
+    TB_DIR=${TB_DIR:-/tmp/vftb-$TB_SUFFIX}
+    _tb_mig_count=0
+    if [ "${TB_TRAP:-1}" != 0 ]; then
+        trap 'tb_teardown' EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        trap 'exit 129' HUP
+    fi
+    mkdir -p "$TB_DIR" || return 1
+    _tb_log "run $TB_SUFFIX in $TB_DIR (namespaces $TB_NS_NET, $(for h in $hosts; do _tb_ns $h; done | tr '\n' ' '))"
+
+    ip netns add "$TB_NS_NET" || return 1
+    ip -n "$TB_NS_NET" link set lo up
+    ip -n "$TB_NS_NET" link add "$TB_BRIDGE" type bridge || return 1
+    ip -n "$TB_NS_NET" addr add "$TB_PEER_IP/$TB_PREFIXLEN" dev "$TB_BRIDGE"
+    ip -n "$TB_NS_NET" link set "$TB_BRIDGE" up
+    for h in $hosts; do
+        ns=$(_tb_ns "$h") || return 1
+        ip netns add "$ns" || return 1
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link add "$TB_BRIDGE" type bridge || return 1
+        ip -n "$ns" link set "$TB_BRIDGE" up
+        ip -n "$ns" link add up0 type veth peer name "h$h" netns "$TB_NS_NET" || return 1
+        ip -n "$ns" link set up0 master "$TB_BRIDGE" up
+        ip -n "$TB_NS_NET" link set "h$h" master "$TB_BRIDGE" up
+    done
+    case " $hosts " in
+        *" A "*" B "*|*" B "*" A "*)
+            ip -n "$TB_NS_A" link add mgmt0 type veth peer name mgmt0 netns "$TB_NS_B" || return 1
+            ip -n "$TB_NS_A" addr add "$TB_ADDR_A/24" dev mgmt0
+            ip -n "$TB_NS_B" addr add "$TB_ADDR_B/24" dev mgmt0
+            ip -n "$TB_NS_A" link set mgmt0 up
+            ip -n "$TB_NS_B" link set mgmt0 up
+            ;;
+        *)
+            # One host: its management address lives on loopback (this
+            # kernel has no dummy links).
+            for h in $hosts; do
+                ns=$(_tb_ns "$h")
+                ip -n "$ns" addr add "$(_tb_addr "$h")/32" dev lo || return 1
+            done
+            ;;
+    esac
+    for h in $hosts; do
+        tb_host_start "$h" || return 1
+    done
+}
+
+# The private libvirt tree of a host: etc run lib log cache.
+tb_host_dir() { echo "$TB_DIR/host$1"; }
+
+_tb_write_host_config() {
+    local h=$1 dir=$2 addr uuid
+    addr=$(_tb_addr "$h") || return 1
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    mkdir -p "$dir/etc/qemu" "$dir/etc/hooks" "$dir/run" "$dir/lib" "$dir/log" "$dir/cache" || return 1
+    cat > "$dir/etc/libvirtd.conf" <<EOF
+# testbed host $h ($TB_SUFFIX)
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "$addr"
+auth_tcp = "none"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+host_uuid = "$uuid"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+    cat > "$dir/etc/qemu.conf" <<EOF
+# testbed host $h ($TB_SUFFIX)
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+migration_address = "$addr"
+migration_host = "$addr"
+EOF
+    echo "# testbed host $h" > "$dir/etc/virtlogd.conf"
+}
+
+tb_host_start() {
+    local h=$1 ns dir i
+    ns=$(_tb_ns "$h") || return 1
+    dir=$(tb_host_dir "$h")
+    if [ ! -f "$dir/etc/libvirtd.conf" ]; then
+        _tb_write_host_config "$h" "$dir" || return 1
+    fi
+    if declare -F tb_pre_start >/dev/null; then
+        tb_pre_start "$h" "$dir" || return 1
+    fi
+    rm -f "$dir/run/libvirtd.pid" "$dir/run/virtlogd.pid"
+    # The daemons keep the private mount namespace alive after the shell exits.
+    ip netns exec "$ns" unshare --mount --uts --propagation private --fork \
+        /bin/sh -c '
+            set -e
+            hostname "$1"
+            d=$2
+            mount --bind "$d/etc" /etc/libvirt
+            mount --bind "$d/run" /run/libvirt 2>/dev/null || { mkdir -p /run/libvirt; mount --bind "$d/run" /run/libvirt; }
+            mount --bind "$d/lib" /var/lib/libvirt
+            mount --bind "$d/log" /var/log/libvirt
+            mount --bind "$d/cache" /var/cache/libvirt
+            virtlogd -d -p /run/libvirt/virtlogd.pid
+            libvirtd -d --listen -p /run/libvirt/libvirtd.pid
+        ' tb-host "host$h-$TB_SUFFIX" "$dir" > "$dir/start.log" 2>&1 ||
+        { _tb_log "host $h: cannot start libvirtd: $(tail -n 3 "$dir/start.log")"; return 1; }
+    for i in $(seq 1 300); do
+        if [ -s "$dir/run/libvirtd.pid" ] &&
+           tb_virsh "$h" version >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    _tb_log "host $h: libvirtd did not answer on $(_tb_addr "$h") within 30 s (log: $dir/log/libvirtd.log)"
+    return 1
+}
+
+_tb_pid_of() {
+    local f=$1 pid
+    [ -s "$f" ] || return 1
+    pid=$(cat "$f")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+# Kills PIDs (TERM, up to ~5 s, then KILL).
+_tb_kill_wait() {
+    local pids="$*" p i alive
+    [ -n "$pids" ] || return 0
+    kill $pids 2>/dev/null
+    for i in $(seq 1 50); do
+        alive=""
+        for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+        [ -z "$alive" ] && return 0
+        sleep 0.1
+    done
+    kill -9 $alive 2>/dev/null
+    sleep 0.2
+}
+
+tb_host_stop() {
+    local h=$1 ns dir d pids
+    ns=$(_tb_ns "$h") || return 0
+    dir=$(tb_host_dir "$h")
+    if _tb_pid_of "$dir/run/libvirtd.pid" >/dev/null; then
+        for d in $(timeout 20 ip netns exec "$ns" virsh -q -c "qemu+tcp://$(_tb_addr "$h")/system" \
+                       list --name 2>/dev/null); do
+            timeout 20 ip netns exec "$ns" virsh -q -c "qemu+tcp://$(_tb_addr "$h")/system" \
+                destroy "$d" >/dev/null 2>&1
+        done
+    fi
+    pids="$(_tb_pid_of "$dir/run/libvirtd.pid") $(_tb_pid_of "$dir/run/virtlogd.pid")"
+    _tb_kill_wait $pids
+    # Anything else still running in the host's network namespace (QEMU,
+    # daemons a test started there) was started by this run.
+    if [ -e "/run/netns/$ns" ]; then
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        _tb_kill_wait $pids
+    fi
+}
+
+tb_teardown() {
+    local h ns pids rc=$?
+    trap - EXIT INT TERM HUP
+    [ -n "${TB_SUFFIX:-}" ] || return 0
+    for h in ${TB_HOSTS:-}; do
+        tb_host_stop "$h"
+    done
+    for ns in "${TB_NS_NET:-}" "${TB_NS_A:-}" "${TB_NS_B:-}"; do
+        [ -n "$ns" ] && [ -e "/run/netns/$ns" ] || continue
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        _tb_kill_wait $pids
+        ip netns del "$ns" 2>/dev/null
+    done
+    if [ "${TB_KEEP:-0}" = 1 ]; then
+        _tb_log "kept $TB_DIR"
+    elif [ -n "${TB_DIR:-}" ] && [ -d "$TB_DIR" ]; then
+        rm -rf "$TB_DIR"
+    fi
+    TB_SUFFIX=""
+    return $rc
+}
+
+# Runs a command inside a host: its network namespace and, for A/B, the
+# private mount namespace of its libvirtd (so /run/libvirt etc. are its own).
+tb_exec() {
+    local h=$1 ns pid
+    shift
+    ns=$(_tb_ns "$h") || return 1
+    if [ "$h" = NET ] || [ "$h" = N ]; then
+        ip netns exec "$ns" "$@"
+        return
+    fi
+    pid=$(_tb_pid_of "$(tb_host_dir "$h")/run/libvirtd.pid") || {
+        _tb_log "host $h: libvirtd is not running"; return 1; }
+    nsenter --target "$pid" --mount --uts --net -- "$@"
+}
+
+tb_virsh() {
+    local h=$1 ns addr
+    shift
+    ns=$(_tb_ns "$h") || return 1
+    addr=$(_tb_addr "$h") || return 1
+    ip netns exec "$ns" virsh -q -c "qemu+tcp://$addr/system" "$@"
+}
+
+tb_guest_image() {
+    # shellcheck source=tests/lib/guest-image.sh
+    . "$_tb_top_srcdir/tests/lib/guest-image.sh"
+    local stream=""
+    [ -x "$TB_STREAM_STATIC" ] && stream=$TB_STREAM_STATIC
+    guest_image_build "${TB_GUEST_IMAGE_DIR:-$_tb_top_builddir/tests/guest-image}" "$stream"
+}
+
+tb_console() { echo "$TB_DIR/$1.console"; }
+
+tb_guest_xml() {
+    local name=$1
+    local mac=${TB_GUEST_MAC:-52:54:00:$(printf '%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))}
+    local mem=${TB_GUEST_MEM:-192} primary=${TB_GUEST_PRIMARY:-1}
+    cat <<EOF
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$name</name>
+  <memory unit='MiB'>$mem</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>$GUEST_KERNEL</kernel>
+    <initrd>$GUEST_INITRD</initrd>
+    <cmdline>console=ttyS0 panic=-1 vf.ip=$TB_GUEST_IP/$TB_PREFIXLEN vf.port=$TB_STREAM_PORT</cmdline>
+  </os>
+  <features><acpi/></features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <controller type='usb' model='none'/>
+    <controller type='pci' model='pcie-root'/>
+    <controller type='pci' index='1' model='pcie-root-port'/>
+    <controller type='pci' index='2' model='pcie-root-port'/>
+    <controller type='pci' index='3' model='pcie-root-port'/>
+    <controller type='pci' index='4' model='pcie-root-port'/>
+    <controller type='pci' index='5' model='pcie-root-port'/>
+    <interface type='bridge'>
+      <mac address='$mac'/>
+      <source bridge='$TB_BRIDGE'/>
+      <model type='virtio'/>
+      <teaming type='persistent'/>
+      <alias name='ua-backup0'/>
+      <address type='pci' bus='1' slot='0' function='0'/>
+    </interface>
+EOF
+    if [ "$primary" = 1 ]; then
+        cat <<EOF
+    <interface type='bridge'>
+      <mac address='$mac'/>
+      <source bridge='$TB_BRIDGE'/>
+      <model type='e1000e'/>
+      <rom enabled='no'/>
+      <alias name='ua-vf0'/>
+      <address type='pci' bus='2' slot='0' function='0'/>
+    </interface>
+EOF
+    fi
+    cat <<EOF
+    <serial type='file'>
+      <source path='$(tb_console "$name")' append='on'/>
+      <target port='0'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+EOF
+    if [ "$primary" = 1 ]; then
+        cat <<EOF
+  <qemu:override>
+    <qemu:device alias='ua-vf0'>
+      <qemu:frontend>
+        <qemu:property name='failover_pair_id' type='string' value='ua-backup0'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+EOF
+    fi
+    echo "</domain>"
+}
+
+tb_guest_start() {
+    local h=$1 name=$2 xml
+    [ -n "${GUEST_KERNEL:-}" ] || tb_guest_image || return 1
+    xml=$TB_DIR/$name.xml
+    tb_guest_xml "$name" > "$xml" || return 1
+    : > "$(tb_console "$name")"
+    tb_virsh "$h" create "$xml" >/dev/null
+}
+
+# tb_wait_console NAME ERE [TIMEOUT_S] [FROM_LINE]: waits until a console
+# line after line FROM_LINE matches; prints the match.
+tb_wait_console() {
+    local name=$1 re=$2 timeout=${3:-180} from=${4:-0} log end
+    log=$(tb_console "$name")
+    end=$(( $(date +%s) + timeout ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        if [ -f "$log" ] && tail -n +"$((from + 1))" "$log" | tr -d '\r' | grep -aE -m1 -- "$re"; then
+            return 0
+        fi
+        sleep 0.25
+    done
+    _tb_log "guest $name: no console line matching '$re' within ${timeout}s"
+    return 1
+}
+
+tb_console_lines() { local f; f=$(tb_console "$1"); [ -f "$f" ] && wc -l < "$f" || echo 0; }
+
+# Prints the "at SECONDS" timestamp of the first QEMU monitor event EVENT for
+# domain NAME in a `virsh qemu-monitor-event` log.
+_tb_event_time() {
+    local file=$1 event=$2 name=$3
+    sed -n "s/^event $event at \([0-9.]*\) for domain '\?$name'\?:.*/\1/p" "$file" | head -n1
+}
+
+tb_migrate() {
+    local src=$1 dst=$2 name=$3 base srcpid dstpid rc t0 t1 stop resume
+    shift 3
+    _tb_mig_count=$((_tb_mig_count + 1))
+    base=$TB_DIR/$name.mig.$_tb_mig_count
+    # QEMU's own event timestamps (host realtime) mark the stop-and-copy
+    # window: STOP on the source, RESUME on the destination.
+    ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
+        qemu-monitor-event --loop > "$base.src-events" 2>&1 &
+    srcpid=$!
+    ip netns exec "$(_tb_ns "$dst")" virsh -c "qemu+tcp://$(_tb_addr "$dst")/system" \
+        qemu-monitor-event --loop > "$base.dst-events" 2>&1 &
+    dstpid=$!
+    sleep 0.5
+    t0=$(date +%s.%N)
+    timeout 180 ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
+        migrate --live --p2p "$@" "$name" "qemu+tcp://$(_tb_addr "$dst")/system" > "$base.log" 2>&1
+    rc=$?
+    t1=$(date +%s.%N)
+    sleep 0.5
+    kill "$srcpid" "$dstpid" 2>/dev/null
+    wait "$srcpid" "$dstpid" 2>/dev/null
+    TB_MIG_TOTAL_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+    tb_virsh "$dst" domjobinfo --completed "$name" > "$base.jobinfo" 2>&1 ||
+        tb_virsh "$src" domjobinfo --completed "$name" > "$base.jobinfo" 2>&1
+    TB_MIG_DOWNTIME_MS=$(sed -n 's/^Total downtime: *\([0-9]*\) ms.*/\1/p' "$base.jobinfo" | head -n1)
+    stop=$(_tb_event_time "$base.src-events" STOP "$name")
+    resume=$(_tb_event_time "$base.dst-events" RESUME "$name")
+    TB_MIG_WINDOW=""
+    [ -n "$stop" ] && [ -n "$resume" ] && TB_MIG_WINDOW="$stop $resume"
+    echo "${TB_MIG_WINDOW:-}" > "$base.window"
+    if [ $rc != 0 ]; then
+        _tb_log "migration of $name $src->$dst failed: $(tail -n 3 "$base.log")"
+        return 1
+    fi
+    return 0
+}
