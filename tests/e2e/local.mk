@@ -22,5 +22,5 @@ TESTS += tests/e2e/test-guest-boot.sh
 # The guest image cache (tests/lib/guest-image.sh) lives in the build tree.
 clean-local: clean-local-guest-image
 clean-local-guest-image:
-	-rm -rf tests/guest-image
+	-rm -rf tests/e2e/guest-image
 .PHONY: clean-local-guest-image

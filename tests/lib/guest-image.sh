@@ -228,7 +228,7 @@ _guest_pack() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     set -u
-    out=${top_builddir:-.}/tests/guest-image
+    out=${top_builddir:-.}/tests/e2e/guest-image
     stream=""
     while [ $# -gt 0 ]; do
         case "$1" in

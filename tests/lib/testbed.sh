@@ -304,7 +304,7 @@ tb_guest_image() {
     . "$_tb_top_srcdir/tests/lib/guest-image.sh"
     local stream=""
     [ -x "$TB_STREAM_STATIC" ] && stream=$TB_STREAM_STATIC
-    guest_image_build "${TB_GUEST_IMAGE_DIR:-$_tb_top_builddir/tests/guest-image}" "$stream"
+    guest_image_build "${TB_GUEST_IMAGE_DIR:-$_tb_top_builddir/tests/e2e/guest-image}" "$stream"
 }
 
 tb_console() { echo "$TB_DIR/$1.console"; }
