@@ -8,7 +8,12 @@ xml_libvfxml_a_SOURCES = \
 	xml/vfx-cli.c
 xml_libvfxml_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 
-EXTRA_DIST += xml/examples
-
 # What a program using libvfxml links (after its own objects).
 VFX_LIBS = xml/libvfxml.a $(LIBXML2_LIBS) $(JSON_GLIB_LIBS) $(GLIB_LIBS)
+
+# The RelaxNG schema of the annotations, installed for operators' tools.
+vfschemadir = $(pkgdatadir)/schemas
+dist_vfschema_DATA = xml/vfailover-annotations.rng
+
+dist_man_MANS += doc/vfailover-annotations.5
+EXTRA_DIST += xml/examples

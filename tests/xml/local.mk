@@ -8,3 +8,13 @@ tests_xml_test_xml_LDADD = $(VFX_LIBS)
 EXTRA_DIST += tests/xml/data tests/xml/expected
 
 TESTS += tests/xml/test-xml
+
+# The schema checks use the xmllint and virt-xml-validate configure found.
+check_SCRIPTS += tests/xml/xml-tools.env
+tests/xml/xml-tools.env: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	{ echo "XMLLINT='$(XMLLINT)'"; echo "VIRT_XML_VALIDATE='$(VIRT_XML_VALIDATE)'"; } > $@.tmp && mv $@.tmp $@
+CLEANFILES += tests/xml/xml-tools.env
+
+dist_check_SCRIPTS += tests/xml/test-schema.sh
+TESTS += tests/xml/test-schema.sh

@@ -7,8 +7,11 @@
  * Hostile documents too big to keep as files are generated here. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "vf-test.h"
 #include "vfx-domain.h"
@@ -71,27 +74,26 @@ rewrite_for_test(const char *base, const char *xml, gsize len, VfxDomain *dom)
     return out;
 }
 
-static char *
-render_for_test(VfxDomain *dom)
+/* Run one of the CLI entry points with in-memory streams. */
+static int
+run_cli(const char *path, int what, char **out, char **err)
 {
-    GString *s = g_string_new(NULL);
+    size_t olen = 0, elen = 0;
+    FILE *o = open_memstream(out, &olen);
+    FILE *e = open_memstream(err, &elen);
+    int rc;
 
-    for (guint i = 0; i < dom->pairs->len; i++) {
-        VfxPair *p = dom->pairs->pdata[i];
-        VfxVf k = { VFX_BACKEND_KERNEL, "0000:3b:02.1", NULL };
-        VfxVf e = { VFX_BACKEND_EMULATED, NULL, "vfo-tap0" };
-        g_autoptr(GError) error = NULL;
-        g_autofree char *kx = vfx_pair_render_vf(p, &k, &error);
-        g_autofree char *ex = kx ? vfx_pair_render_vf(p, &e, &error) : NULL;
-        g_autofree char *ox = vfx_pair_render_qemu_override(p);
-
-        if (!kx || !ex)
-            g_error("render failed: %s", error->message);
-        g_string_append_printf(s, "<!-- kernel -->\n%s<!-- emulated -->\n%s", kx, ex);
-        if (ox)
-            g_string_append_printf(s, "<!-- qemu:override -->\n%s", ox);
-    }
-    return g_string_free(s, FALSE);
+    g_assert_nonnull(o);
+    g_assert_nonnull(e);
+    if (what == 0)
+        rc = vfx_cli_validate(path, FALSE, o, e);
+    else if (what == 1)
+        rc = vfx_cli_validate(path, TRUE, o, e);
+    else
+        rc = vfx_cli_render(path, o, e);
+    fclose(o);
+    fclose(e);
+    return rc;
 }
 
 static void
@@ -109,25 +111,38 @@ test_file(gconstpointer data)
     dom = vfx_domain_parse(xml, len, &error);
 
     if (g_str_has_suffix(base, "-invalid")) {
-        g_autofree char *line = NULL;
+        g_autofree char *line = NULL, *out = NULL, *err = NULL;
+        g_autofree char *want_err = NULL;
 
         if (dom)
             g_error("%s: parsed, but must fail", base);
         g_assert_null(strchr(error->message, '\n'));
         line = g_strdup_printf("%s\n", error->message);
         check_expected(base, "err", line);
-        /* The hook's fail-closed test must see every annotated case. */
+        /* validate-xml: exit 1, nothing on stdout, "FILE: <the line>". */
+        g_assert_cmpint(run_cli(path, 1, &out, &err), ==, 1);
+        g_assert_cmpstr(out, ==, "");
+        want_err = g_strdup_printf("%s: %s\n", path, error->message);
+        g_assert_cmpstr(err, ==, want_err);
         return;
     }
     if (!dom)
         g_error("%s: %s", base, error->message);
     {
-        g_autofree char *json = vfx_domain_to_json(dom);
-        g_autofree char *json_nl = g_strconcat(json, "\n", NULL);
-        g_autofree char *render = render_for_test(dom);
+        g_autofree char *text = NULL, *json = NULL, *render = NULL, *err = NULL;
         g_autofree char *rewritten = rewrite_for_test(base, xml, len, dom);
 
-        check_expected(base, "pairs.json", json_nl);
+        g_assert_cmpint(run_cli(path, 0, &text, &err), ==, 0);
+        g_assert_cmpstr(err, ==, "");
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_cli(path, 1, &json, &err), ==, 0);
+        g_assert_cmpstr(err, ==, "");
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_cli(path, 2, &render, &err), ==, 0);
+        g_assert_cmpstr(err, ==, "");
+
+        check_expected(base, "pairs.txt", text);
+        check_expected(base, "pairs.json", json);
         check_expected(base, "render.xml", render);
         check_expected(base, "rewrite.xml", rewritten);
     }
@@ -187,6 +202,37 @@ test_garbage(void)
 }
 
 static void
+test_cli_files(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vfx-test-XXXXXX", NULL);
+    g_autofree char *big = g_build_filename(dir, "big.xml", NULL);
+    g_autofree char *missing = g_build_filename(dir, "missing.xml", NULL);
+    g_autofree char *out = NULL, *err = NULL, *want = NULL;
+    int fd;
+
+    g_assert_nonnull(dir);
+    /* A sparse 100 MB file: refused after reading at most the limit. */
+    fd = open(big, O_CREAT | O_WRONLY, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 100 * 1024 * 1024), ==, 0);
+    close(fd);
+    g_assert_cmpint(run_cli(big, 0, &out, &err), ==, 1);
+    want = g_strdup_printf("%s: domain XML is over the limit of 4194304 bytes\n", big);
+    g_assert_cmpstr(err, ==, want);
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    g_clear_pointer(&want, g_free);
+
+    g_assert_cmpint(run_cli(missing, 2, &out, &err), ==, 1);
+    want = g_strdup_printf("cannot open %s: No such file or directory\n", missing);
+    g_assert_cmpstr(err, ==, want);
+    g_assert_cmpstr(out, ==, "");
+
+    g_unlink(big);
+    g_rmdir(dir);
+}
+
+static void
 test_annotated(void)
 {
     const char *plain = "<domain><name>a</name></domain>";
@@ -238,5 +284,6 @@ main(int argc, char **argv)
     g_test_add_func("/xml/hostile/deep", test_deep);
     g_test_add_func("/xml/hostile/garbage", test_garbage);
     g_test_add_func("/xml/annotated", test_annotated);
+    g_test_add_func("/xml/cli/files", test_cli_files);
     return g_test_run();
 }
