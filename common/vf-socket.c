@@ -143,8 +143,15 @@ vf_socket_call(const char *path, JsonObject *request, gsize max_bytes,
     if (fd < 0)
         return NULL;
     if (!vf_frame_write(fd, request, max_bytes, timeout_ms, error)) {
+        /* A server that refuses us (wrong uid, bad request) replies with
+         * its reason and closes without reading: prefer that reply over
+         * our EPIPE when it is there. */
+        g_autoptr(GError) read_error = NULL;
+        reply = vf_frame_read(fd, max_bytes, 200, &read_error);
         close(fd);
-        return NULL;
+        if (reply)
+            g_clear_error(error);
+        return reply;
     }
     spent_ms = (g_get_monotonic_time() - start) / 1000;
     reply = vf_frame_read(fd, max_bytes,
