@@ -1,1 +1,11 @@
 # hookd/sriov.mk: VF backends (kernel, emulated), VF pool, saved VF state — linked into vfailover-hookd.
+# Link with $(SRIOV_LIBS) (libsriov.a and what it needs).
+noinst_LIBRARIES += hookd/libsriov.a
+hookd_libsriov_a_SOURCES = \
+	hookd/sriov-backend.c hookd/sriov-backend.h \
+	hookd/sriov-sysfs.c hookd/sriov-sysfs.h \
+	hookd/sriov-netlink.c hookd/sriov-netlink.h \
+	hookd/sriov-kernel.c hookd/sriov-kernel.h
+hookd_libsriov_a_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)
+
+SRIOV_LIBS = hookd/libsriov.a $(LIBNL_LIBS)

@@ -1,1 +1,17 @@
-# tests/vf/: see doc/architecture.md (Tests).
+# tests/vf/: VF backends, pool and control handlers (hookd/sriov-*), and the
+# fake SR-IOV kernel (sysfs tree + netlink PF peer) they and tests/bench/vf-scale use.
+VF_FAKE_SOURCES = \
+	tests/vf/fake-sysfs.c tests/vf/fake-sysfs.h \
+	tests/vf/fake-pf.c tests/vf/fake-pf.h
+VF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/hookd -I$(top_srcdir)/tests/vf
+VF_TEST_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)
+VF_TEST_LIBS = $(SRIOV_LIBS) $(VF_COMMON_LIBS)
+
+check_PROGRAMS += tests/vf/test-sriov-kernel
+tests_vf_test_sriov_kernel_SOURCES = tests/vf/test-sriov-kernel.c $(VF_FAKE_SOURCES)
+tests_vf_test_sriov_kernel_CPPFLAGS = $(VF_TEST_CPPFLAGS)
+tests_vf_test_sriov_kernel_CFLAGS = $(VF_TEST_CFLAGS)
+tests_vf_test_sriov_kernel_LDADD = $(VF_TEST_LIBS)
+
+TESTS += \
+	tests/vf/test-sriov-kernel

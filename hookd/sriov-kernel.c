@@ -1,0 +1,450 @@
+/* Kernel VF backend: VFs of a real SR-IOV PF through sysfs (count, PCI
+ * addresses, driver binding) and rtnetlink IFLA_VF_* on the PF (settings,
+ * read-back, counters). Every sysfs path goes through sriov_sysfs_path(). */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <linux/rtnetlink.h>
+
+#include "sriov-kernel.h"
+#include "sriov-netlink.h"
+
+typedef struct {
+    SriovBackend parent;
+    SriovSysfs *fs;
+    SriovNl *nl;
+} KernelBackend;
+
+static KernelBackend *
+kb(SriovBackend *be)
+{
+    return (KernelBackend *)be;
+}
+
+SriovSysfs *
+sriov_kernel_backend_sysfs(SriovBackend *be)
+{
+    return kb(be)->fs;
+}
+
+static int
+pf_ifindex(KernelBackend *k, const char *pf, GError **error)
+{
+    g_autofree char *path = sriov_sysfs_path(k->fs, "class/net/%s/ifindex", pf);
+    guint idx = 0;
+    int rc = sriov_sysfs_read_uint(k->fs, path, &idx);
+
+    if (rc < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s: no such network device (%s: %s)", pf, path, g_strerror(-rc));
+        return -1;
+    }
+    return (int)idx;
+}
+
+static gboolean
+kernel_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params,
+               guint *total_vfs, GError **error)
+{
+    KernelBackend *k = kb(be);
+    g_autofree char *dev = sriov_sysfs_path(k->fs, "class/net/%s/device", pf);
+    g_autofree char *total = sriov_sysfs_path(k->fs, "class/net/%s/device/sriov_totalvfs", pf);
+    int rc;
+
+    if (!g_file_test(dev, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s: no such PCI network device (%s missing)", pf, dev);
+        return FALSE;
+    }
+    rc = sriov_sysfs_read_uint(k->fs, total, total_vfs);
+    if (rc == -ENOENT) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED,
+                    "PF %s: the device is not SR-IOV capable (no sriov_totalvfs)", pf);
+        return FALSE;
+    }
+    if (rc < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s: cannot read %s: %s", pf, total, g_strerror(-rc));
+        return FALSE;
+    }
+    return pf_ifindex(k, pf, error) >= 0;
+}
+
+static gboolean
+kernel_pf_get_num_vfs(SriovBackend *be, const char *pf, guint *num_vfs, GError **error)
+{
+    KernelBackend *k = kb(be);
+    g_autofree char *path = sriov_sysfs_path(k->fs, "class/net/%s/device/sriov_numvfs", pf);
+    int rc = sriov_sysfs_read_uint(k->fs, path, num_vfs);
+
+    if (rc < 0) {
+        g_set_error(error, SRIOV_ERROR, rc == -ENOENT ? SRIOV_ERROR_NOT_FOUND : SRIOV_ERROR_FAILED,
+                    "PF %s: cannot read %s: %s", pf, path, g_strerror(-rc));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+kernel_pf_set_num_vfs(SriovBackend *be, const char *pf, guint num_vfs, GError **error)
+{
+    KernelBackend *k = kb(be);
+    g_autofree char *path = sriov_sysfs_path(k->fs, "class/net/%s/device/sriov_numvfs", pf);
+    g_autofree char *total_path = sriov_sysfs_path(k->fs, "class/net/%s/device/sriov_totalvfs", pf);
+    g_autofree char *value = g_strdup_printf("%u", num_vfs);
+    guint current = 0, total = 0;
+    int rc;
+
+    if (sriov_sysfs_read_uint(k->fs, total_path, &total) == 0 && num_vfs > total) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
+                    "PF %s: %u VFs requested but the device supports at most %u",
+                    pf, num_vfs, total);
+        return FALSE;
+    }
+    if (!kernel_pf_get_num_vfs(be, pf, &current, error))
+        return FALSE;
+    if (current == num_vfs)
+        return TRUE;
+    /* The kernel refuses N -> M with EBUSY: go through 0. */
+    if (current != 0 && (rc = sriov_sysfs_write(k->fs, path, "0")) < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s: cannot remove its %u VFs (writing 0 to %s): %s",
+                    pf, current, path, g_strerror(-rc));
+        return FALSE;
+    }
+    if (num_vfs != 0 && (rc = sriov_sysfs_write(k->fs, path, value)) < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s: cannot create %u VFs (writing %s): %s",
+                    pf, num_vfs, path, g_strerror(-rc));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* PCI address of VF @vf ("virtfnN" link of the PF). */
+static char *
+vf_pci(KernelBackend *k, const char *pf, guint vf, GError **error)
+{
+    g_autofree char *path = sriov_sysfs_path(k->fs, "class/net/%s/device/virtfn%u", pf, vf);
+    char *addr = NULL;
+    int rc = sriov_sysfs_link_name(k->fs, path, &addr);
+
+    if (rc < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: no such VF (%s: %s)", pf, vf, path, g_strerror(-rc));
+        return NULL;
+    }
+    return addr;
+}
+
+static char *
+vf_driver(KernelBackend *k, const char *addr)
+{
+    g_autofree char *path = sriov_sysfs_path(k->fs, "bus/pci/devices/%s/driver", addr);
+    char *name = NULL;
+
+    if (sriov_sysfs_link_name(k->fs, path, &name) < 0)
+        return NULL;
+    return name;
+}
+
+static gboolean
+kernel_vf_get_info(SriovBackend *be, const char *pf, guint vf, SriovVfInfo *info,
+                   GError **error)
+{
+    KernelBackend *k = kb(be);
+    g_autofree char *addr = vf_pci(k, pf, vf, error);
+    g_autofree char *netdir = NULL;
+    g_autofree char *group = NULL;
+    g_autoptr(GDir) dir = NULL;
+
+    if (!addr)
+        return FALSE;
+    memset(info, 0, sizeof(*info));
+    info->driver = vf_driver(k, addr);
+    netdir = sriov_sysfs_path(k->fs, "bus/pci/devices/%s/net", addr);
+    dir = g_dir_open(netdir, 0, NULL);
+    if (dir) {
+        const char *name = g_dir_read_name(dir);
+        info->netdev = g_strdup(name);
+    }
+    group = sriov_sysfs_path(k->fs, "bus/pci/devices/%s/iommu_group", addr);
+    (void)sriov_sysfs_link_name(k->fs, group, &info->iommu_group);
+    info->pci_address = g_steal_pointer(&addr);
+    return TRUE;
+}
+
+static gboolean
+kernel_vf_reserve(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    g_autofree char *addr = vf_pci(kb(be), pf, vf, error);
+    return addr != NULL;
+}
+
+static gboolean
+kernel_vf_release(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    return TRUE;
+}
+
+/* driver_override + unbind + drivers_probe: the kernel's way to move one
+ * device to a chosen driver without touching the driver's id table.
+ * @driver NULL: clear the override and let the kernel pick. */
+static gboolean
+rebind(KernelBackend *k, const char *pf, guint vf, const char *driver, GError **error)
+{
+    g_autofree char *addr = vf_pci(k, pf, vf, error);
+    g_autofree char *override = NULL;
+    g_autofree char *current = NULL;
+    g_autofree char *probe = NULL;
+    g_autofree char *now = NULL;
+    int rc;
+
+    if (!addr)
+        return FALSE;
+    current = vf_driver(k, addr);
+    if (driver && g_strcmp0(current, driver) == 0)
+        return TRUE;
+    override = sriov_sysfs_path(k->fs, "bus/pci/devices/%s/driver_override", addr);
+    rc = sriov_sysfs_write(k->fs, override, driver ? driver : "\n");
+    if (rc < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s VF %u (%s): cannot write %s: %s", pf, vf, addr, override,
+                    g_strerror(-rc));
+        return FALSE;
+    }
+    if (current) {
+        g_autofree char *unbind = sriov_sysfs_path(k->fs, "bus/pci/devices/%s/driver/unbind", addr);
+        rc = sriov_sysfs_write(k->fs, unbind, addr);
+        if (rc < 0) {
+            g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                        "PF %s VF %u (%s): cannot unbind it from %s: %s", pf, vf, addr,
+                        current, g_strerror(-rc));
+            return FALSE;
+        }
+    }
+    probe = sriov_sysfs_path(k->fs, "bus/pci/drivers_probe");
+    rc = sriov_sysfs_write(k->fs, probe, addr);
+    /* EPROBE_DEFER-like failures show up as "no driver" below. */
+    now = vf_driver(k, addr);
+    if (driver && g_strcmp0(now, driver) != 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s VF %u (%s): did not bind to %s (bound to %s%s%s)", pf, vf, addr,
+                    driver, now ? now : "no driver", rc < 0 ? "; drivers_probe: " : "",
+                    rc < 0 ? g_strerror(-rc) : "");
+        return FALSE;
+    }
+    if (driver) {
+        /* Keep the override only while vfio-pci must win a re-probe. */
+        if (g_strcmp0(driver, "vfio-pci") != 0)
+            (void)sriov_sysfs_write(k->fs, override, "\n");
+    }
+    return TRUE;
+}
+
+static gboolean
+kernel_vf_bind_vfio(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    return rebind(kb(be), pf, vf, "vfio-pci", error);
+}
+
+static gboolean
+kernel_vf_bind_host(SriovBackend *be, const char *pf, guint vf, const char *driver,
+                    GError **error)
+{
+    return rebind(kb(be), pf, vf, driver, error);
+}
+
+static const char *
+setting_name(SriovVfSetting s)
+{
+    switch (s) {
+    case SRIOV_VF_SET_MAC: return "MAC";
+    case SRIOV_VF_SET_VLAN: return "VLAN";
+    case SRIOV_VF_SET_SPOOFCHK: return "spoofchk";
+    case SRIOV_VF_SET_TRUST: return "trust";
+    case SRIOV_VF_SET_RATE: return "TX rate";
+    case SRIOV_VF_SET_LINK_STATE: return "link state";
+    }
+    return "setting";
+}
+
+static char *
+setting_value(SriovVfSetting s, const SriovVfConfig *cfg)
+{
+    switch (s) {
+    case SRIOV_VF_SET_MAC:
+        return sriov_mac_to_string(cfg->mac);
+    case SRIOV_VF_SET_VLAN:
+        return g_strdup_printf("%u qos %u proto %s", cfg->vlan, cfg->qos,
+                               cfg->vlan_proto == SRIOV_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q");
+    case SRIOV_VF_SET_SPOOFCHK:
+        return g_strdup(cfg->spoofchk ? "on" : "off");
+    case SRIOV_VF_SET_TRUST:
+        return g_strdup(cfg->trust ? "on" : "off");
+    case SRIOV_VF_SET_RATE:
+        return g_strdup_printf("min %u max %u Mb/s", cfg->min_tx_rate_mbps, cfg->max_tx_rate_mbps);
+    case SRIOV_VF_SET_LINK_STATE:
+        return g_strdup(sriov_link_state_to_string(cfg->link_state));
+    }
+    return g_strdup("?");
+}
+
+static gboolean
+set_one(KernelBackend *k, const char *pf, int ifindex, guint vf, SriovVfSetting s,
+        const SriovVfConfig *cfg, GError **error)
+{
+    struct nl_msg *msg = sriov_nl_vf_msg(ifindex, vf, s, cfg);
+    g_autofree char *ext_ack = NULL;
+    int rc = sriov_nl_talk(k->nl, msg, NULL, &ext_ack);
+
+    nlmsg_free(msg);
+    if (rc < 0) {
+        g_autofree char *value = setting_value(s, cfg);
+        g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
+        g_set_error(error, SRIOV_ERROR,
+                    rc == -EOPNOTSUPP ? SRIOV_ERROR_NOT_SUPPORTED : SRIOV_ERROR_FAILED,
+                    "PF %s VF %u: cannot set %s to %s: %s", pf, vf, setting_name(s), value, why);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static const SriovVfSetting setting_order[] = {
+    SRIOV_VF_SET_MAC, SRIOV_VF_SET_VLAN, SRIOV_VF_SET_SPOOFCHK, SRIOV_VF_SET_TRUST,
+    SRIOV_VF_SET_RATE, SRIOV_VF_SET_LINK_STATE,
+};
+
+static gboolean
+kernel_vf_set_config(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *cfg,
+                     GError **error)
+{
+    KernelBackend *k = kb(be);
+    int ifindex;
+    gsize i;
+
+    if (!sriov_vf_config_validate(cfg, pf, vf, error))
+        return FALSE;
+    if ((ifindex = pf_ifindex(k, pf, error)) < 0)
+        return FALSE;
+    for (i = 0; i < G_N_ELEMENTS(setting_order); i++) {
+        if ((cfg->set & setting_order[i]) &&
+            !set_one(k, pf, ifindex, vf, setting_order[i], cfg, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+read_vf(KernelBackend *k, const char *pf, guint vf, SriovVfConfig *cfg, SriovVfStats *stats,
+        GError **error)
+{
+    g_autoptr(GBytes) reply = NULL;
+    g_autofree char *ext_ack = NULL;
+    SriovVfConfig dummy;
+    int rc = sriov_nl_get_link(k->nl, pf, RTEXT_FILTER_VF, &reply, &ext_ack);
+    gsize len;
+    const guint8 *data;
+
+    if (rc < 0) {
+        g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s VF %u: cannot read the VF settings: %s", pf, vf, why);
+        return FALSE;
+    }
+    data = g_bytes_get_data(reply, &len);
+    if (!sriov_nl_parse_vf(data, len, vf, cfg ? cfg : &dummy, stats, NULL)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: the PF reports no such VF", pf, vf);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+kernel_vf_get_config(SriovBackend *be, const char *pf, guint vf, SriovVfConfig *cfg,
+                     GError **error)
+{
+    return read_vf(kb(be), pf, vf, cfg, NULL, error);
+}
+
+static gboolean
+kernel_vf_get_stats(SriovBackend *be, const char *pf, guint vf, SriovVfStats *stats,
+                    GError **error)
+{
+    return read_vf(kb(be), pf, vf, NULL, stats, error);
+}
+
+/* A zero MAC tells the embedded switch to stop steering to the VF; drivers
+ * that refuse it get the VF's link forced down instead. */
+static gboolean
+kernel_vf_clear_steering(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    KernelBackend *k = kb(be);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC, .link_state = SRIOV_LINK_STATE_DISABLE };
+    g_autoptr(GError) mac_error = NULL;
+    int ifindex = pf_ifindex(k, pf, error);
+
+    if (ifindex < 0)
+        return FALSE;
+    if (set_one(k, pf, ifindex, vf, SRIOV_VF_SET_MAC, &cfg, &mac_error))
+        return TRUE;
+    if (set_one(k, pf, ifindex, vf, SRIOV_VF_SET_LINK_STATE, &cfg, NULL)) {
+        g_info("%s; forced the VF's link down instead", mac_error->message);
+        return TRUE;
+    }
+    g_propagate_prefixed_error(error, g_steal_pointer(&mac_error),
+                               "PF %s VF %u: cannot clear steering (link state cannot be "
+                               "forced down either): ", pf, vf);
+    return FALSE;
+}
+
+static gboolean
+kernel_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *original,
+                  GError **error)
+{
+    return kernel_vf_set_config(be, pf, vf, original, error);
+}
+
+static void
+kernel_free(SriovBackend *be)
+{
+    KernelBackend *k = kb(be);
+    sriov_sysfs_free(k->fs);
+    sriov_nl_free(k->nl);
+    g_free(k);
+}
+
+static const SriovBackendOps kernel_ops = {
+    .name = "kernel",
+    .pf_open = kernel_pf_open,
+    .pf_get_num_vfs = kernel_pf_get_num_vfs,
+    .pf_set_num_vfs = kernel_pf_set_num_vfs,
+    .vf_get_info = kernel_vf_get_info,
+    .vf_reserve = kernel_vf_reserve,
+    .vf_release = kernel_vf_release,
+    .vf_bind_vfio = kernel_vf_bind_vfio,
+    .vf_bind_host = kernel_vf_bind_host,
+    .vf_set_config = kernel_vf_set_config,
+    .vf_get_config = kernel_vf_get_config,
+    .vf_get_stats = kernel_vf_get_stats,
+    .vf_clear_steering = kernel_vf_clear_steering,
+    .vf_restore = kernel_vf_restore,
+    .free = kernel_free,
+};
+
+SriovBackend *
+sriov_kernel_backend_new(const char *sysfs_root, SriovNl *nl, GError **error)
+{
+    KernelBackend *k;
+
+    if (!nl && !(nl = sriov_nl_open(error)))
+        return NULL;
+    k = g_new0(KernelBackend, 1);
+    k->parent.ops = &kernel_ops;
+    k->fs = sriov_sysfs_new(sysfs_root);
+    k->nl = nl;
+    return &k->parent;
+}
