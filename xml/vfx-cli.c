@@ -138,9 +138,9 @@ vfx_cli_read(const char *path, gsize *len, GError **error)
     }
     close(fd);
     if (got > VFX_MAX_DOCUMENT_BYTES) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_TOO_LARGE,
-                    "%s: domain XML is over the limit of %d bytes", path,
-                    VFX_MAX_DOCUMENT_BYTES);
+        vfx_set_error(error, VFX_ERROR_TOO_LARGE,
+                      "%s: domain XML is over the limit of %d bytes", path,
+                      VFX_MAX_DOCUMENT_BYTES);
         return NULL;
     }
     *len = got;

@@ -26,10 +26,10 @@ vfx_fail(VfxCtx *ctx, VfxErrorCode code, const char *fmt, ...)
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     if (ctx->pair)
-        g_set_error(ctx->error, VFX_ERROR, code, "domain %s: %s: %s",
-                    ctx->domain, ctx->pair, msg);
+        vfx_set_error(ctx->error, code, "domain %s: %s: %s",
+                      ctx->domain, ctx->pair, msg);
     else
-        g_set_error(ctx->error, VFX_ERROR, code, "domain %s: %s", ctx->domain, msg);
+        vfx_set_error(ctx->error, code, "domain %s: %s", ctx->domain, msg);
     return FALSE;
 }
 
@@ -203,21 +203,6 @@ vfx_get_enum(VfxCtx *ctx, xmlNode *n, const char *attr,
     list = g_strjoinv("|", (char **)names);
     return vfx_fail(ctx, VFX_ERROR_INVALID, "<%s:%s %s='%s'>: must be %s",
                     VFX_NAMESPACE_PREFIX, vfx_elem_name(n), attr, v, list);
-}
-
-/* Kernel netdev name rules (dev_valid_name) minus ':' (never in a PF's
- * name; keeps "0000:3b:00.0"-style PCI addresses out). */
-static gboolean
-vfx_valid_ifname(const char *s)
-{
-    gsize len = strlen(s);
-
-    if (len == 0 || len > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return FALSE;
-    for (const char *p = s; *p; p++)
-        if (*p == '/' || *p == ':' || g_ascii_isspace(*p) || !g_ascii_isprint(*p))
-            return FALSE;
-    return TRUE;
 }
 
 /* Pool names: the NAME of a [pool:NAME]-style config section. */
@@ -513,16 +498,16 @@ vfx_domain_parse_full(const char *xml, gsize len, gsize max_bytes, GError **erro
         return NULL;
     root = xmlDocGetRootElement(doc);
     if (!vfx_xml_is(root, "domain")) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_NOT_DOMAIN,
-                    "domain XML: the root element is <%s>, not <domain>",
-                    root ? (const char *)root->name : "(none)");
+        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
+                      "domain XML: the root element is <%s>, not <domain>",
+                      root ? (const char *)root->name : "(none)");
         return NULL;
     }
     dom = g_new0(VfxDomain, 1);
     dom->pairs = g_ptr_array_new_with_free_func((GDestroyNotify)vfx_pair_free);
     dom->name = vfx_xml_child_text(root, "name");
     if (!dom->name || !*dom->name) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_NOT_DOMAIN, "domain XML has no <name>");
+        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN, "domain XML has no <name>");
         return NULL;
     }
     dom->uuid = vfx_xml_child_text(root, "uuid");

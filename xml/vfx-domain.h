@@ -152,6 +152,10 @@ typedef struct {
 char *vfx_domain_rewrite_incoming(const char *xml, gsize len,
                                   const VfxIncoming *changes, guint n_changes,
                                   gboolean *changed, GError **error);
+/* Same with an explicit size limit in bytes (0 = VFX_MAX_DOCUMENT_BYTES). */
+char *vfx_domain_rewrite_incoming_full(const char *xml, gsize len, gsize max_bytes,
+                                       const VfxIncoming *changes, guint n_changes,
+                                       gboolean *changed, GError **error);
 
 /* ---- Offline CLI (vfailoverctl validate-xml / render-xml) ---------------- */
 

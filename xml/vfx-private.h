@@ -9,6 +9,14 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
+/* Every libvfxml error goes through here: the message is made one printable
+ * line (control characters shown as \xNN) of bounded length, because it
+ * quotes untrusted values and ends up in libvirt's one-line hook error. */
+void vfx_set_error(GError **error, VfxErrorCode code, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+/* Kernel netdev name rules (dev_valid_name) minus ':'. */
+gboolean vfx_valid_ifname(const char *s);
+
 /* The one way libvfxml turns untrusted bytes into a tree: size limit,
  * XML_PARSE_NONET, no entity substitution, DOCTYPE refused before any of
  * its declarations is read. */

@@ -33,18 +33,18 @@ vfx_pair_render_vf(const VfxPair *pair, const VfxVf *vf, GError **error)
     g_autofree char *mac = g_markup_escape_text(pair->mac, -1);
 
     if (pair->mode == VFX_MODE_NATIVE && !pair->alias) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                    "pair for interface %s: native mode needs the virtio interface's alias",
-                    vfx_pair_name(pair));
+        vfx_set_error(error, VFX_ERROR_INVALID,
+                      "pair for interface %s: native mode needs the virtio interface's alias",
+                      vfx_pair_name(pair));
         return NULL;
     }
     if (vf->backend == VFX_BACKEND_KERNEL) {
         guint d, b, sl, f;
 
         if (!vfx_pci_parse(vf->pci_address, &d, &b, &sl, &f)) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "pair for interface %s: VF PCI address '%s' is not DDDD:BB:SS.F",
-                        vfx_pair_name(pair), vf->pci_address ? vf->pci_address : "");
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "pair for interface %s: VF PCI address '%s' is not DDDD:BB:SS.F",
+                          vfx_pair_name(pair), vf->pci_address ? vf->pci_address : "");
             return NULL;
         }
         g_string_append(s, "<interface type='hostdev' managed='yes'>\n");
@@ -67,10 +67,10 @@ vfx_pair_render_vf(const VfxPair *pair, const VfxVf *vf, GError **error)
     } else {
         g_autofree char *tap = NULL;
 
-        if (!vf->tap || !*vf->tap || strlen(vf->tap) > 15 || strchr(vf->tap, '/')) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "pair for interface %s: tap name '%s' is not a network interface name",
-                        vfx_pair_name(pair), vf->tap ? vf->tap : "");
+        if (!vfx_valid_ifname(vf->tap)) {
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "pair for interface %s: tap name '%s' is not a network interface name",
+                          vfx_pair_name(pair), vf->tap ? vf->tap : "");
             return NULL;
         }
         tap = g_markup_escape_text(vf->tap, -1);
@@ -133,9 +133,9 @@ vfx_rewrite_one(const char *domname, GPtrArray *ifaces, const VfxIncoming *ch,
     g_autofree char *vf_alias = NULL;
 
     if (!ch->alias && !mac) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                    "domain %s: incoming rewrite names no interface (alias or a valid MAC)",
-                    domname);
+        vfx_set_error(error, VFX_ERROR_INVALID,
+                      "domain %s: incoming rewrite names no interface (alias or a valid MAC)",
+                      domname);
         return FALSE;
     }
     for (guint i = 0; i < ifaces->len; i++) {
@@ -150,9 +150,9 @@ vfx_rewrite_one(const char *domname, GPtrArray *ifaces, const VfxIncoming *ch,
         }
     }
     if (!virtio || !virtio->mac) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_NOT_FOUND,
-                    "domain %s: pair for interface %s: no virtio interface with that %s",
-                    domname, who, ch->alias ? "alias" : "MAC");
+        vfx_set_error(error, VFX_ERROR_NOT_FOUND,
+                      "domain %s: pair for interface %s: no virtio interface with that %s",
+                      domname, who, ch->alias ? "alias" : "MAC");
         return FALSE;
     }
 
@@ -160,9 +160,9 @@ vfx_rewrite_one(const char *domname, GPtrArray *ifaces, const VfxIncoming *ch,
         xmlNode *src;
 
         if (g_strcmp0(virtio->type, "vhostuser") != 0) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "domain %s: pair for interface %s: not a vhost-user interface, "
-                        "cannot set its socket path", domname, who);
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "domain %s: pair for interface %s: not a vhost-user interface, "
+                          "cannot set its socket path", domname, who);
             return FALSE;
         }
         src = vfx_ensure_child(virtio->node, "source");
@@ -196,16 +196,16 @@ vfx_rewrite_one(const char *domname, GPtrArray *ifaces, const VfxIncoming *ch,
         xmlNode *addr;
 
         if (g_strcmp0(vfdev->type, "hostdev") != 0) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "domain %s: pair for interface %s: the VF device %s is type '%s', "
-                        "not 'hostdev' as the kernel backend needs", domname, who,
-                        vfdev->alias ? vfdev->alias : vfdev->mac, vfdev->type);
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "domain %s: pair for interface %s: the VF device %s is type '%s', "
+                          "not 'hostdev' as the kernel backend needs", domname, who,
+                          vfdev->alias ? vfdev->alias : vfdev->mac, vfdev->type);
             return FALSE;
         }
         if (!vfx_pci_parse(ch->vf->pci_address, &d, &b, &sl, &f)) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "domain %s: pair for interface %s: VF PCI address '%s' is not DDDD:BB:SS.F",
-                        domname, who, ch->vf->pci_address ? ch->vf->pci_address : "");
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "domain %s: pair for interface %s: VF PCI address '%s' is not DDDD:BB:SS.F",
+                          domname, who, ch->vf->pci_address ? ch->vf->pci_address : "");
             return FALSE;
         }
         addr = vfx_ensure_child(vfx_ensure_child(vfdev->node, "source"), "address");
@@ -220,17 +220,17 @@ vfx_rewrite_one(const char *domname, GPtrArray *ifaces, const VfxIncoming *ch,
         vfx_set_prop(addr, "function", buf, changed);
     } else {
         if (g_strcmp0(vfdev->type, "ethernet") != 0) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "domain %s: pair for interface %s: the VF device %s is type '%s', "
-                        "not 'ethernet' as the emulated backend needs", domname, who,
-                        vfdev->alias ? vfdev->alias : vfdev->mac,
-                        vfdev->type ? vfdev->type : "none");
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "domain %s: pair for interface %s: the VF device %s is type '%s', "
+                          "not 'ethernet' as the emulated backend needs", domname, who,
+                          vfdev->alias ? vfdev->alias : vfdev->mac,
+                          vfdev->type ? vfdev->type : "none");
             return FALSE;
         }
-        if (!ch->vf->tap || !*ch->vf->tap || strlen(ch->vf->tap) > 15) {
-            g_set_error(error, VFX_ERROR, VFX_ERROR_INVALID,
-                        "domain %s: pair for interface %s: tap name '%s' is not a network "
-                        "interface name", domname, who, ch->vf->tap ? ch->vf->tap : "");
+        if (!vfx_valid_ifname(ch->vf->tap)) {
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "domain %s: pair for interface %s: tap name '%s' is not a network "
+                          "interface name", domname, who, ch->vf->tap ? ch->vf->tap : "");
             return FALSE;
         }
         vfx_set_prop(vfx_ensure_child(vfdev->node, "target"), "dev", ch->vf->tap, changed);
@@ -242,6 +242,15 @@ char *
 vfx_domain_rewrite_incoming(const char *xml, gsize len, const VfxIncoming *changes,
                             guint n_changes, gboolean *changed, GError **error)
 {
+    return vfx_domain_rewrite_incoming_full(xml, len, 0, changes, n_changes,
+                                            changed, error);
+}
+
+char *
+vfx_domain_rewrite_incoming_full(const char *xml, gsize len, gsize max_bytes,
+                                 const VfxIncoming *changes, guint n_changes,
+                                 gboolean *changed, GError **error)
+{
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(GPtrArray) ifaces = NULL;
     g_autofree char *name = NULL;
@@ -251,14 +260,14 @@ vfx_domain_rewrite_incoming(const char *xml, gsize len, const VfxIncoming *chang
     char *out;
     xmlNode *root;
 
-    doc = vfx_xml_read(xml, len, 0, error);
+    doc = vfx_xml_read(xml, len, max_bytes, error);
     if (!doc)
         return NULL;
     root = xmlDocGetRootElement(doc);
     if (!vfx_xml_is(root, "domain")) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_NOT_DOMAIN,
-                    "domain XML: the root element is <%s>, not <domain>",
-                    root ? (const char *)root->name : "(none)");
+        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
+                      "domain XML: the root element is <%s>, not <domain>",
+                      root ? (const char *)root->name : "(none)");
         return NULL;
     }
     name = vfx_xml_child_text(root, "name");

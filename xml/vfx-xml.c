@@ -10,6 +10,49 @@
 #include "vfx-private.h"
 
 G_DEFINE_QUARK(vfx-error-quark, vfx_error)
+
+#define VFX_ERROR_MAX_CHARS 400
+
+void
+vfx_set_error(GError **error, VfxErrorCode code, const char *fmt, ...)
+{
+    g_autofree char *raw = NULL;
+    GString *line;
+    va_list ap;
+
+    if (!error)
+        return;
+    va_start(ap, fmt);
+    raw = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    line = g_string_sized_new(strlen(raw) + 1);
+    for (const guchar *p = (const guchar *)raw; *p; p++) {
+        if (line->len >= VFX_ERROR_MAX_CHARS) {
+            g_string_append(line, "...");
+            break;
+        }
+        if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf(line, "\\x%02x", *p);
+        else
+            g_string_append_c(line, *p);
+    }
+    g_set_error_literal(error, VFX_ERROR, code, line->str);
+    g_string_free(line, TRUE);
+}
+
+gboolean
+vfx_valid_ifname(const char *s)
+{
+    gsize len = s ? strlen(s) : 0;
+
+    if (len == 0 || len > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return FALSE;
+    for (const char *p = s; *p; p++)
+        if (*p == '/' || *p == ':' || g_ascii_isspace(*p) || !g_ascii_isprint(*p))
+            return FALSE;
+    return TRUE;
+}
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
 
 typedef struct {
@@ -29,7 +72,10 @@ vfx_sax_serror(void *ctx, const xmlError *err)
     if (!st || st->message || !err || err->level < XML_ERR_ERROR)
         return;
     st->line = err->line;
-    st->message = g_strstrip(g_strdup(err->message ? err->message : "unknown error"));
+    if (err->message && g_str_has_prefix(err->message, "Excessive depth in document"))
+        st->message = g_strdup("elements nested deeper than 256 levels");
+    else
+        st->message = g_strstrip(g_strdup(err->message ? err->message : "unknown error"));
 }
 
 /* SAX hooks: the moment the parser reports a DOCTYPE (before it reads the
@@ -58,22 +104,12 @@ vfx_sax_entity_decl(void *ctx, const xmlChar *name G_GNUC_UNUSED,
     vfx_sax_internal_subset(ctx, NULL, NULL, NULL);
 }
 
-static xmlParserInputPtr
-vfx_no_external_loader(const char *url, const char *id G_GNUC_UNUSED,
-                       xmlParserCtxtPtr ctxt)
-{
-    /* Belt and braces: nothing is ever loaded from outside the buffer. */
-    if (ctxt)
-        xmlStopParser(ctxt);
-    (void)url;
-    return NULL;
-}
-
 static gpointer
 vfx_xml_init_once(gpointer data G_GNUC_UNUSED)
 {
+    /* No xmlSetExternalEntityLoader(): it is process-wide, and with the
+     * DOCTYPE refused there is nothing external to load. */
     xmlInitParser();
-    xmlSetExternalEntityLoader(vfx_no_external_loader);
     return NULL;
 }
 
@@ -92,18 +128,18 @@ vfx_xml_read(const char *xml, gsize len, gsize max_bytes, GError **error)
     if (max_bytes > INT_MAX)
         max_bytes = INT_MAX;
     if (len > max_bytes) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_TOO_LARGE,
-                    "domain XML is %" G_GSIZE_FORMAT " bytes, over the limit of %"
-                    G_GSIZE_FORMAT " bytes", len, max_bytes);
+        vfx_set_error(error, VFX_ERROR_TOO_LARGE,
+                      "domain XML is %" G_GSIZE_FORMAT " bytes, over the limit of %"
+                      G_GSIZE_FORMAT " bytes", len, max_bytes);
         return NULL;
     }
     if (len == 0 || xml == NULL) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_MALFORMED, "domain XML is empty");
+        vfx_set_error(error, VFX_ERROR_MALFORMED, "domain XML is empty");
         return NULL;
     }
     if (memchr(xml, '\0', len) != NULL) {
-        g_set_error(error, VFX_ERROR, VFX_ERROR_MALFORMED,
-                    "domain XML is not text: it contains a NUL byte");
+        vfx_set_error(error, VFX_ERROR_MALFORMED,
+                      "domain XML is not text: it contains a NUL byte");
         return NULL;
     }
 
@@ -125,8 +161,8 @@ vfx_xml_read(const char *xml, gsize len, gsize max_bytes, GError **error)
         g_free(st.message);
         if (doc)
             xmlFreeDoc(doc);
-        g_set_error(error, VFX_ERROR, VFX_ERROR_FORBIDDEN,
-                    "domain XML has a DOCTYPE or entity declaration, which is not allowed");
+        vfx_set_error(error, VFX_ERROR_FORBIDDEN,
+                      "domain XML has a DOCTYPE or entity declaration, which is not allowed");
         return NULL;
     }
     if (!doc || !ctxt->wellFormed) {
@@ -142,16 +178,16 @@ vfx_xml_read(const char *xml, gsize len, gsize max_bytes, GError **error)
         }
         if (doc)
             xmlFreeDoc(doc);
-        g_set_error(error, VFX_ERROR, VFX_ERROR_MALFORMED,
-                    "domain XML is not well-formed: line %d: %s", line, msg);
+        vfx_set_error(error, VFX_ERROR_MALFORMED,
+                      "domain XML is not well-formed: line %d: %s", line, msg);
         return NULL;
     }
     g_free(st.message);
     if (doc->intSubset || doc->extSubset) {
         /* Cannot happen with the SAX hooks above; refuse anyway. */
         xmlFreeDoc(doc);
-        g_set_error(error, VFX_ERROR, VFX_ERROR_FORBIDDEN,
-                    "domain XML has a DOCTYPE or entity declaration, which is not allowed");
+        vfx_set_error(error, VFX_ERROR_FORBIDDEN,
+                      "domain XML has a DOCTYPE or entity declaration, which is not allowed");
         return NULL;
     }
     return doc;

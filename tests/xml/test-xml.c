@@ -183,7 +183,8 @@ test_deep(void)
     for (int i = 0; i < 100000; i++)
         g_string_append(s, "</a>");
     g_string_append(s, "</metadata></domain>");
-    expect_error(s->str, s->len, VFX_ERROR_MALFORMED, "not well-formed");
+    expect_error(s->str, s->len, VFX_ERROR_MALFORMED,
+                 "not well-formed: line 1: elements nested deeper than 256 levels");
     g_string_free(s, TRUE);
 }
 
@@ -230,6 +231,96 @@ test_cli_files(void)
 
     g_unlink(big);
     g_rmdir(dir);
+}
+
+/* Render and rewrite refuse what does not fit, with one line naming it. */
+static void
+test_render_rewrite_errors(void)
+{
+    g_autofree char *path = vf_test_srcpath("xml/examples/native-migrating.xml");
+    g_autofree char *xml = NULL;
+    gsize len = 0;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfxDomain) dom = NULL;
+    VfxPair *p;
+    VfxVf bad_pci = { VFX_BACKEND_KERNEL, "3b:02.1", NULL };
+    VfxVf bad_tap = { VFX_BACKEND_EMULATED, NULL, "tap/../x" };
+    VfxVf tap = { VFX_BACKEND_EMULATED, NULL, "vfo-dst-0" };
+    VfxVf pci = { VFX_BACKEND_KERNEL, "0000:82:10.7", NULL };
+    VfxIncoming ch = { "ua-backup0", NULL, &tap, NULL };
+    gboolean changed = TRUE;
+    char *out;
+
+    g_assert_true(g_file_get_contents(path, &xml, &len, NULL));
+    dom = vfx_domain_parse(xml, len, &error);
+    g_assert_no_error(error);
+    p = dom->pairs->pdata[0];
+
+    g_assert_null(vfx_pair_render_vf(p, &bad_pci, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "pair for interface ua-backup0: VF PCI address '3b:02.1' is not DDDD:BB:SS.F");
+    g_clear_error(&error);
+    g_assert_null(vfx_pair_render_vf(p, &bad_tap, &error));
+    g_assert_error(error, VFX_ERROR, VFX_ERROR_INVALID);
+    g_clear_error(&error);
+
+    /* The kernel VF hostdev cannot take a tap. */
+    g_assert_null(vfx_domain_rewrite_incoming(xml, len, &ch, 1, &changed, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "domain vm-mig: pair for interface ua-backup0: the VF device "
+                    "ua-vfo-5254006a0007 is type 'hostdev', not 'ethernet' as the emulated backend needs");
+    g_clear_error(&error);
+
+    ch.alias = "ua-nope";
+    ch.vf = &pci;
+    g_assert_null(vfx_domain_rewrite_incoming(xml, len, &ch, 1, &changed, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "domain vm-mig: pair for interface ua-nope: no virtio interface with that alias");
+    g_clear_error(&error);
+
+    /* Nothing to change: same document back, changed = FALSE. */
+    ch.alias = NULL;
+    ch.mac = "52:54:00:6A:00:07";
+    ch.vf = NULL;
+    ch.vhost_socket = "/run/vfailover/vhost/vm-mig-0.sock";
+    out = vfx_domain_rewrite_incoming(xml, len, &ch, 1, &changed, &error);
+    g_assert_no_error(error);
+    g_assert_false(changed);
+    g_free(out);
+
+    ch.vf = &pci;
+    out = vfx_domain_rewrite_incoming(xml, len, &ch, 1, &changed, &error);
+    g_assert_no_error(error);
+    g_assert_true(changed);
+    g_assert_nonnull(strstr(out, "bus=\"0x82\" slot=\"0x10\" function=\"0x7\""));
+    g_free(out);
+}
+
+/* Untrusted values in errors stay on one printable, bounded line. */
+static void
+test_error_line(void)
+{
+    g_autoptr(GString) big = g_string_new(NULL);
+    const char *nl = "<domain><name>vm\n1</name><metadata><v:failover "
+                     "xmlns:v='" VFX_NAMESPACE "'><v:pair alias='a&#9;b'/></v:failover>"
+                     "</metadata></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfxDomain) dom = vfx_domain_parse(nl, strlen(nl), &error);
+
+    g_assert_null(dom);
+    g_assert_cmpstr(error->message, ==,
+                    "domain vm\\x0a1: pair for interface a\\x09b: needs <vfo:pf dev='...'/> "
+                    "or <vfo:pool name='...'/>");
+    g_clear_error(&error);
+
+    g_string_append_printf(big, "<domain><name>vm</name><metadata><v:failover "
+                           "xmlns:v='" VFX_NAMESPACE "'><v:pair alias='");
+    for (int i = 0; i < 100000; i++)
+        g_string_append_c(big, 'x');
+    g_string_append(big, "'/></v:failover></metadata></domain>");
+    g_assert_null(vfx_domain_parse(big->str, big->len, &error));
+    g_assert_cmpuint(strlen(error->message), <=, 403);
+    g_assert_true(g_str_has_suffix(error->message, "..."));
 }
 
 static void
@@ -285,5 +376,7 @@ main(int argc, char **argv)
     g_test_add_func("/xml/hostile/garbage", test_garbage);
     g_test_add_func("/xml/annotated", test_annotated);
     g_test_add_func("/xml/cli/files", test_cli_files);
+    g_test_add_func("/xml/render-rewrite-errors", test_render_rewrite_errors);
+    g_test_add_func("/xml/error-line", test_error_line);
     return g_test_run();
 }
