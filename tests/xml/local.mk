@@ -18,3 +18,13 @@ CLEANFILES += tests/xml/xml-tools.env
 
 dist_check_SCRIPTS += tests/xml/test-schema.sh
 TESTS += tests/xml/test-schema.sh
+
+# vfx-tool: libvfxml from shell tests (render / override / rewrite).
+check_PROGRAMS += tests/xml/vfx-tool
+tests_xml_vfx_tool_SOURCES = tests/xml/vfx-tool.c
+tests_xml_vfx_tool_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_xml_vfx_tool_LDADD = $(VFX_LIBS)
+
+# Needs root: a private libvirtd in namespaces (tests/lib/libvirt-host.sh).
+dist_check_SCRIPTS += tests/xml/test-libvirt-override.sh
+TESTS += tests/xml/test-libvirt-override.sh
