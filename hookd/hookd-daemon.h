@@ -1,0 +1,47 @@
+/* The daemon's parts, shared by the hook operations, the event callbacks,
+ * the resync and the control commands. Created in hookd-main.c. */
+#pragma once
+
+#include <glib.h>
+
+#include "vf-config.h"
+#include "hookd-ctl.h"
+#include "hookd-dp.h"
+#include "hookd-hook.h"
+#include "hookd-libvirt.h"
+#include "hookd-pairs.h"
+#include "hookd-vf.h"
+
+typedef struct {
+    VfConfig *cfg;
+    HookdRegistry *registry;
+    HookdLibvirt *libvirt;
+    HookdHook *hook;
+    HookdCtl *ctl;
+    HookdVf *vf;
+    HookdDp *dp;
+    gint64 started;             /* wall clock, µs */
+    /* "prepare begin" -> count, every domain (under the registry lock) */
+    GHashTable *hook_counts;
+    /* "DEVICE_ADDED" -> count, annotated domains (main loop) */
+    GHashTable *event_counts;
+} HookdDaemon;
+
+/* Run @func(@daemon, @uuid) on the main loop soon (thread-safe): the way hook
+ * handlers hand follow-up work that may call libvirt to the main loop. */
+typedef void (*HookdWorkFunc)(HookdDaemon *daemon, const char *uuid);
+void hookd_daemon_queue(HookdDaemon *daemon, HookdWorkFunc func, const char *uuid);
+
+/* Count one occurrence of @key in @table. */
+void hookd_daemon_count(GHashTable *table, const char *key);
+
+/* The hook operation table (hookd-hookops.c), a HookdHookHandler. */
+gboolean hookd_hookops_handle(const HookdHookCall *call, char **out_xml,
+                              gpointer daemon, GError **error);
+
+/* Reconcile the registry with libvirt's live domains (hookd-sync.c); runs
+ * on the main loop after every (re)connect. */
+void hookd_sync_domains(virConnectPtr conn, gpointer daemon);
+
+/* Register the control commands (hookd-commands.c). */
+void hookd_commands_register(HookdDaemon *daemon);

@@ -1,0 +1,29 @@
+/* The seam between hookd and the host datapath vfailover-dp (its control
+ * socket, [datapath] ctl-socket): every datapath request hookd makes goes
+ * through these calls (hookd-dp.c). They run on hook workers (create,
+ * delete) or the main loop (set_state) and never call libvirt. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "vf-config.h"
+#include "hookd-pairs.h"
+
+typedef struct _HookdDp HookdDp;
+
+HookdDp *hookd_dp_new(VfConfig *cfg);
+void hookd_dp_free(HookdDp *dp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdDp, hookd_dp_free)
+
+/* prepare begin: create the pair's vhost-user port (the virtio backend)
+ * before QEMU connects to it. FALSE + @error refuses the start. */
+gboolean hookd_dp_port_create(HookdDp *dp, const char *domain, const HookdPair *pair,
+                              GError **error);
+/* After every pair transition: tell the datapath which path is active. */
+void hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair);
+/* release: delete the port. Idempotent. */
+void hookd_dp_port_delete(HookdDp *dp, const char *domain, const HookdPair *pair);
+
+/* For status: {"socket": PATH, "reachable": bool}. */
+JsonObject *hookd_dp_status(HookdDp *dp);

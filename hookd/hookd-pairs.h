@@ -1,0 +1,95 @@
+/* The pair registry: every annotated domain hookd knows about, its pairs
+ * (virtio interface + VF or none), each pair's state and a timestamped
+ * timeline of hook calls, libvirt events and state transitions. Persisted
+ * atomically to STATE_DIR/pairs.json (hookd-state.c) and read back at start.
+ *
+ * Hook workers and the main loop both use it: every function here takes the
+ * registry's lock itself; HookdDomain/HookdPair pointers are only valid
+ * between hookd_registry_lock() and hookd_registry_unlock(). */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+typedef enum {
+    HOOKD_PAIR_VIRTIO_ACTIVE,
+    HOOKD_PAIR_SWITCHING,
+    HOOKD_PAIR_VF_ACTIVE,
+} HookdPairState;
+
+/* Where a domain is in its life, as seen through hooks and events. */
+typedef enum {
+    HOOKD_DOMAIN_PREPARING,   /* prepare/start hooks seen, QEMU not yet running */
+    HOOKD_DOMAIN_RUNNING,     /* started (or found running at resync) */
+    HOOKD_DOMAIN_STOPPING,    /* stopped seen, release pending */
+} HookdDomainPhase;
+
+const char *hookd_pair_state_name(HookdPairState state);
+const char *hookd_domain_phase_name(HookdDomainPhase phase);
+
+typedef struct {
+    char *alias;            /* virtio interface alias (ua-...) */
+    char *mac;
+    char *mode;             /* "native" | "managed" */
+    char *no_vf;            /* "refuse" | "virtio-only" */
+    JsonObject *policy;     /* the annotation's policy (pf/pool, vlan, ...) */
+    /* The VF, filled by the VF manager (hookd-vf.h); vf_pf NULL = none. */
+    char *vf_pf;
+    int vf_index;
+    char *vf_pci;
+    char *vf_alias;         /* alias of the VF's device in the domain */
+    HookdPairState state;
+    gint64 state_since;     /* wall clock, µs */
+    guint transitions;
+} HookdPair;
+
+typedef struct {
+    char *uuid;
+    char *name;
+    HookdDomainPhase phase;
+    gint64 created;         /* wall clock, µs */
+    GPtrArray *pairs;       /* HookdPair* */
+    GPtrArray *timeline;    /* JsonObject* {at, kind, what}, newest last, bounded */
+} HookdDomain;
+
+typedef struct _HookdRegistry HookdRegistry;
+
+/* Open the registry persisted in @state_dir (missing file = empty). */
+HookdRegistry *hookd_registry_new(const char *state_dir, GError **error);
+void hookd_registry_free(HookdRegistry *reg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdRegistry, hookd_registry_free)
+
+void hookd_registry_lock(HookdRegistry *reg);
+void hookd_registry_unlock(HookdRegistry *reg);
+
+/* Locked: look up by UUID (NULL if unknown). */
+HookdDomain *hookd_registry_find(HookdRegistry *reg, const char *uuid);
+/* Locked: add a domain (replacing a stale record with the same UUID); the
+ * registry takes @pairs (HookdPair*, state VIRTIO_ACTIVE). */
+HookdDomain *hookd_registry_add(HookdRegistry *reg, const char *uuid, const char *name,
+                                HookdDomainPhase phase, GPtrArray *pairs);
+/* Locked: forget a domain. */
+void hookd_registry_remove(HookdRegistry *reg, const char *uuid);
+/* Locked: UUIDs of every domain (free with g_strfreev). */
+char **hookd_registry_uuids(HookdRegistry *reg);
+
+/* Locked: find the pair whose virtio alias or VF alias is @alias. */
+HookdPair *hookd_domain_find_pair(HookdDomain *dom, const char *alias);
+/* Locked: move a pair to @state (timestamped, on the timeline, logged). */
+void hookd_domain_set_pair_state(HookdDomain *dom, HookdPair *pair, HookdPairState state,
+                                 const char *reason);
+void hookd_domain_set_phase(HookdDomain *dom, HookdDomainPhase phase);
+/* Locked: append to the timeline; @kind is "hook", "event" or "state". */
+void hookd_domain_note(HookdDomain *dom, const char *kind, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* Locked: write pairs.json now (state changes: before acting on them). */
+gboolean hookd_registry_save(HookdRegistry *reg, GError **error);
+/* Locked: write pairs.json soon (timeline-only changes), from the main loop. */
+void hookd_registry_save_later(HookdRegistry *reg);
+
+/* Locked: the registry as JSON ({"domains": [...]}, as in pairs.json). */
+JsonNode *hookd_registry_to_json(HookdRegistry *reg);
+
+HookdPair *hookd_pair_new(const char *alias, const char *mac);
+void hookd_pair_free(HookdPair *pair);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdPair, hookd_pair_free)

@@ -1,0 +1,38 @@
+/* The seam between hookd and the VF manager (hookd/sriov-*, libsriov.a):
+ * every VF operation hookd makes goes through these calls (hookd-vf.c).
+ * Threads and locks: reserve/release run on a hook worker with the registry
+ * locked and must not call libvirt; plug runs on the main loop without the
+ * registry lock and may call libvirt. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <libvirt/libvirt.h>
+
+#include "vf-config.h"
+#include "hookd-pairs.h"
+
+typedef struct _HookdVf HookdVf;
+
+HookdVf *hookd_vf_new(VfConfig *cfg, GError **error);
+void hookd_vf_free(HookdVf *vf);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdVf, hookd_vf_free)
+
+/* prepare begin: reserve a VF on the pair's PF or pool and fill pair->vf_*.
+ * Returns FALSE (start refused, one-line @error naming domain, interface
+ * and PF/pool) only when no VF is free and the pair's no_vf policy is
+ * "refuse"; with "virtio-only" the pair keeps vf_pf == NULL. */
+gboolean hookd_vf_reserve(HookdVf *vf, const char *domain, HookdPair *pair, GError **error);
+
+/* After started (asynchronously, main loop): configure the reserved VF
+ * (MAC, VLAN/QinQ, spoofchk, trust, rate, link state) and attach it live to
+ * @dom with the device XML of the pair's mode. DEVICE_ADDED then moves the
+ * pair to VF_ACTIVE. @pair is a private copy. */
+void hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *domain, const HookdPair *pair);
+
+/* stopped/release: restore the VF's saved configuration and free it; clears
+ * pair->vf_*. Idempotent (release after a resync that already freed it). */
+void hookd_vf_release(HookdVf *vf, const char *domain, HookdPair *pair);
+
+/* For status: {"backend": NAME, "available": bool, ...}. */
+JsonObject *hookd_vf_status(HookdVf *vf);
