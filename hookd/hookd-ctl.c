@@ -161,14 +161,6 @@ cmd_list_commands(JsonObject *request, JsonObject *reply, gpointer user_data, GE
     return TRUE;
 }
 
-static gboolean
-cmd_status(JsonObject *request, JsonObject *reply, gpointer user_data, GError **error)
-{
-    json_object_set_string_member(reply, "version", PACKAGE_VERSION);
-    json_object_set_int_member(reply, "pid", getpid());
-    return TRUE;
-}
-
 HookdCtl *
 hookd_ctl_new(VfConfig *cfg, GError **error)
 {
@@ -188,7 +180,6 @@ hookd_ctl_new(VfConfig *cfg, GError **error)
     ctl->watch_id = g_unix_fd_add(ctl->listen_fd, G_IO_IN, ctl_on_accept, ctl);
     hookd_ctl_register(ctl, "list-commands", "List the commands this socket accepts",
                        cmd_list_commands, ctl);
-    hookd_ctl_register(ctl, "status", "Daemon version and health", cmd_status, ctl);
     return ctl;
 }
 

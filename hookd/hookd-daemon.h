@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "vf-config.h"
+#include "vfx-domain.h"
 #include "hookd-ctl.h"
 #include "hookd-dp.h"
 #include "hookd-hook.h"
@@ -25,6 +26,8 @@ typedef struct {
     GHashTable *hook_counts;
     /* "DEVICE_ADDED" -> count, annotated domains (main loop) */
     GHashTable *event_counts;
+    guint syncs;                /* resyncs done (registry lock) */
+    gint64 last_sync;           /* wall clock, µs */
 } HookdDaemon;
 
 /* Run @func(@daemon, @uuid) on the main loop soon (thread-safe): the way hook
@@ -38,6 +41,12 @@ void hookd_daemon_count(GHashTable *table, const char *key);
 /* The hook operation table (hookd-hookops.c), a HookdHookHandler. */
 gboolean hookd_hookops_handle(const HookdHookCall *call, char **out_xml,
                               gpointer daemon, GError **error);
+
+/* Registry locked: a record for @vdom's pairs (state VIRTIO_ACTIVE, no VF). */
+HookdDomain *hookd_hookops_record(HookdDaemon *daemon, VfxDomain *vdom, HookdDomainPhase phase);
+
+/* Main loop (a HookdWorkFunc): plug the reserved VFs of a running domain. */
+void hookd_hookops_plug_vfs(HookdDaemon *daemon, const char *uuid);
 
 /* Reconcile the registry with libvirt's live domains (hookd-sync.c); runs
  * on the main loop after every (re)connect. */

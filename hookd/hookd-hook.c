@@ -73,8 +73,7 @@ hook_answer(HookdHook *hook, JsonObject *request, JsonObject *reply)
             json_object_set_string_member(reply, "xml", out_xml);
     } else {
         g_atomic_int_inc(&hook->refused);
-        g_warning("domain %s: %s %s refused: %s", call.object, call.operation,
-                  call.sub_operation, error->message);
+        g_warning("hook %s %s refused: %s", call.operation, call.sub_operation, error->message);
         reply_error(reply, error->message);
     }
 }

@@ -6,6 +6,7 @@
 #include <libvirt/virterror.h>
 
 #include "hookd-libvirt.h"
+#include "hookd-pairs.h"
 
 #define KEEPALIVE_INTERVAL_S 5
 #define KEEPALIVE_COUNT 3
@@ -63,6 +64,12 @@ register_events(HookdLibvirt *lv)
         else
             id = virConnectDomainEventRegisterAny(lv->conn, NULL, def->event_id, def->cb,
                                                   lv->user_data, NULL);
+        if (id < 0 && def->qemu_event &&
+            virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) {
+            /* Drivers other than qemu (test:///) have no monitor events. */
+            g_info("libvirt %s: no QEMU monitor events (%s) with this driver", lv->uri, def->name);
+            continue;
+        }
         if (id < 0) {
             set_last_error(lv, def->name);
             g_warning("libvirt %s: cannot register for %s events: %s", lv->uri, def->name,
@@ -207,8 +214,7 @@ JsonObject *
 hookd_libvirt_status(HookdLibvirt *lv)
 {
     JsonObject *o = json_object_new();
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc_usec(lv->since);
-    g_autofree char *since = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S.%fZ");
+    g_autofree char *since = hookd_format_time(lv->since);
 
     json_object_set_string_member(o, "uri", lv->uri);
     json_object_set_string_member(o, "state", lv->conn ? "connected" : "disconnected");

@@ -55,10 +55,11 @@ name_to_enum(const char *const *names, gsize n, const char *name, int *out)
     return FALSE;
 }
 
-static char *
-format_time(gint64 us)
+char *
+hookd_format_time(gint64 us)
 {
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc_usec(us);
+    g_autoptr(GDateTime) secs = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+    g_autoptr(GDateTime) dt = g_date_time_add(secs, us % G_USEC_PER_SEC);
     return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S.%fZ");
 }
 
@@ -119,7 +120,7 @@ static void
 timeline_add(HookdDomain *d, gint64 at, const char *kind, const char *what)
 {
     JsonObject *e = json_object_new();
-    g_autofree char *when = format_time(at);
+    g_autofree char *when = hookd_format_time(at);
 
     json_object_set_string_member(e, "at", when);
     json_object_set_int_member(e, "at_us", at);
@@ -194,19 +195,19 @@ static JsonObject *
 pair_to_json(HookdPair *p)
 {
     JsonObject *o = json_object_new();
-    g_autofree char *since = format_time(p->state_since);
+    g_autofree char *since = hookd_format_time(p->state_since);
 
     json_object_set_string_member(o, "alias", p->alias);
     json_object_set_string_member(o, "mac", p->mac);
     set_string_or_null(o, "mode", p->mode);
     set_string_or_null(o, "no_vf", p->no_vf);
     json_object_set_object_member(o, "policy", json_object_ref(p->policy));
+    set_string_or_null(o, "vf_alias", p->vf_alias);
     if (p->vf_pf) {
         JsonObject *vf = json_object_new();
         json_object_set_string_member(vf, "pf", p->vf_pf);
         json_object_set_int_member(vf, "index", p->vf_index);
         set_string_or_null(vf, "pci", p->vf_pci);
-        set_string_or_null(vf, "alias", p->vf_alias);
         json_object_set_object_member(o, "vf", vf);
     } else {
         json_object_set_null_member(o, "vf");
@@ -224,7 +225,7 @@ domain_to_json(HookdDomain *d)
     JsonObject *o = json_object_new();
     JsonArray *pairs = json_array_new();
     JsonArray *timeline = json_array_new();
-    g_autofree char *created = format_time(d->created);
+    g_autofree char *created = hookd_format_time(d->created);
     guint i;
 
     json_object_set_string_member(o, "uuid", d->uuid);
@@ -252,12 +253,17 @@ compare_domains(gconstpointer a, gconstpointer b)
 JsonNode *
 hookd_registry_to_json(HookdRegistry *reg)
 {
-    g_autoptr(GPtrArray) sorted = g_hash_table_get_values_as_ptr_array(reg->domains);
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
     JsonObject *root = json_object_new();
     JsonArray *domains = json_array_new();
     JsonNode *node = json_node_new(JSON_NODE_OBJECT);
     guint i;
 
+    g_hash_table_iter_init(&it, reg->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(sorted, value);
     g_ptr_array_sort(sorted, compare_domains);
     for (i = 0; i < sorted->len; i++)
         json_array_add_object_element(domains, domain_to_json(g_ptr_array_index(sorted, i)));
@@ -294,6 +300,7 @@ pair_from_json(JsonObject *o, GError **error)
     p = hookd_pair_new(alias, mac);
     p->mode = g_strdup(member_string(o, "mode"));
     p->no_vf = g_strdup(member_string(o, "no_vf"));
+    p->vf_alias = g_strdup(member_string(o, "vf_alias"));
     if (json_object_has_member(o, "policy") &&
         JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "policy"))) {
         json_object_unref(p->policy);
@@ -304,7 +311,6 @@ pair_from_json(JsonObject *o, GError **error)
         p->vf_pf = g_strdup(member_string(vf, "pf"));
         p->vf_index = json_object_get_int_member_with_default(vf, "index", -1);
         p->vf_pci = g_strdup(member_string(vf, "pci"));
-        p->vf_alias = g_strdup(member_string(vf, "alias"));
     }
     p->state = st;
     p->state_since = json_object_get_int_member_with_default(o, "state_since_us", g_get_real_time());
@@ -454,12 +460,13 @@ hookd_registry_remove(HookdRegistry *reg, const char *uuid)
 char **
 hookd_registry_uuids(HookdRegistry *reg)
 {
-    g_autoptr(GPtrArray) keys = g_hash_table_get_keys_as_ptr_array(reg->domains);
-    char **out = g_new0(char *, keys->len + 1);
+    guint n;
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(reg->domains, &n);
+    char **out = g_new0(char *, n + 1);
     guint i;
 
-    for (i = 0; i < keys->len; i++)
-        out[i] = g_strdup(g_ptr_array_index(keys, i));
+    for (i = 0; i < n; i++)
+        out[i] = g_strdup(keys[i]);
     return out;
 }
 

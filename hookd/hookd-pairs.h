@@ -24,6 +24,9 @@ typedef enum {
     HOOKD_DOMAIN_STOPPING,    /* stopped seen, release pending */
 } HookdDomainPhase;
 
+/* Wall-clock µs as ISO 8601 UTC with microseconds (timeline, status). */
+char *hookd_format_time(gint64 us);
+
 const char *hookd_pair_state_name(HookdPairState state);
 const char *hookd_domain_phase_name(HookdDomainPhase phase);
 

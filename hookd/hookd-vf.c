@@ -71,7 +71,6 @@ hookd_vf_release(HookdVf *vf, const char *domain, HookdPair *pair)
 {
     g_clear_pointer(&pair->vf_pf, g_free);
     g_clear_pointer(&pair->vf_pci, g_free);
-    g_clear_pointer(&pair->vf_alias, g_free);
     pair->vf_index = -1;
 }
 

@@ -1,14 +1,25 @@
 # hookd/: vfailover-hookd (the daemon) and vfailoverctl (its CLI client).
 sbin_PROGRAMS += hookd/vfailover-hookd
 hookd_vfailover_hookd_SOURCES = \
-	hookd/hookd-main.c \
-	hookd/hookd-ctl.c hookd/hookd-ctl.h
+	hookd/hookd-main.c hookd/hookd-daemon.h \
+	hookd/hookd-ctl.c hookd/hookd-ctl.h \
+	hookd/hookd-commands.c \
+	hookd/hookd-event-glib.c hookd/hookd-event-glib.h \
+	hookd/hookd-libvirt.c hookd/hookd-libvirt.h \
+	hookd/hookd-events.c hookd/hookd-events.h \
+	hookd/hookd-hook.c hookd/hookd-hook.h \
+	hookd/hookd-hookops.c \
+	hookd/hookd-sync.c \
+	hookd/hookd-pairs.c hookd/hookd-pairs.h \
+	hookd/hookd-state.c hookd/hookd-state.h \
+	hookd/hookd-vf.c hookd/hookd-vf.h \
+	hookd/hookd-dp.c hookd/hookd-dp.h
 hookd_vfailover_hookd_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS)
-hookd_vfailover_hookd_LDADD = $(VF_COMMON_LIBS) $(LIBVIRT_LIBS) $(LIBXML2_LIBS)
+hookd_vfailover_hookd_LDADD = $(VFX_LIBS) $(VF_COMMON_LIBS) $(LIBVIRT_LIBS)
 
 bin_PROGRAMS += hookd/vfailoverctl
 hookd_vfailoverctl_SOURCES = hookd/vfailoverctl.c
-hookd_vfailoverctl_LDADD = $(VF_COMMON_LIBS)
+hookd_vfailoverctl_LDADD = $(VFX_LIBS) $(VF_COMMON_LIBS)
 
 systemdsystemunit_DATA += hookd/vfailover-hookd.service
 EXTRA_DIST += hookd/vfailover-hookd.service.in

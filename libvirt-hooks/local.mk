@@ -1,7 +1,12 @@
-# libvirt-hooks/: vfailover-hook, run by libvirtd as its qemu hook.
+# libvirt-hooks/: vfailover-hook, run by libvirtd as its qemu hook. It links
+# only libc: libvirtd execs it for every operation of every domain, and its
+# start-up is its cost (see libvirt-hooks/hook-wire.h).
 libexec_PROGRAMS += libvirt-hooks/vfailover-hook
-libvirt_hooks_vfailover_hook_SOURCES = libvirt-hooks/vfailover-hook.c
-libvirt_hooks_vfailover_hook_LDADD = $(VF_COMMON_LIBS)
+libvirt_hooks_vfailover_hook_SOURCES = \
+	libvirt-hooks/vfailover-hook.c \
+	libvirt-hooks/hook-wire.c libvirt-hooks/hook-wire.h
+libvirt_hooks_vfailover_hook_CFLAGS = $(VF_CFLAGS)
+libvirt_hooks_vfailover_hook_LDADD =
 
 # libvirt runs every executable in hooks/qemu.d; ours is a symlink to the
 # binary so that upgrades replace one file.

@@ -1,0 +1,94 @@
+/* hookd's control commands beyond list-commands: status and pairs. Their
+ * JSON replies are documented in vfailoverctl(8). They run on the main loop
+ * (hookd-ctl.c) and only read state. */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "hookd-daemon.h"
+
+static JsonObject *
+counts_to_json(GHashTable *counts)
+{
+    JsonObject *o = json_object_new();
+    g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)g_strcmp0);
+    GList *l;
+
+    for (l = keys; l; l = l->next)
+        json_object_set_int_member(o, l->data, GPOINTER_TO_UINT(g_hash_table_lookup(counts, l->data)));
+    return o;
+}
+
+static gboolean
+cmd_status(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
+{
+    HookdDaemon *d = data;
+    g_autofree char *started = hookd_format_time(d->started);
+    JsonObject *hook = json_object_new();
+    JsonObject *sync = json_object_new();
+    g_auto(GStrv) uuids = NULL;
+    guint64 served, refused, bad;
+    guint n_pairs = 0;
+    char **u;
+
+    json_object_set_string_member(reply, "version", PACKAGE_VERSION);
+    json_object_set_int_member(reply, "pid", getpid());
+    json_object_set_string_member(reply, "started", started);
+    json_object_set_int_member(reply, "uptime_s", (g_get_real_time() - d->started) / G_USEC_PER_SEC);
+    json_object_set_object_member(reply, "libvirt", hookd_libvirt_status(d->libvirt));
+    json_object_set_object_member(reply, "datapath", hookd_dp_status(d->dp));
+    json_object_set_object_member(reply, "vf_manager", hookd_vf_status(d->vf));
+
+    hookd_hook_counters(d->hook, &served, &refused, &bad);
+    json_object_set_string_member(hook, "socket", vf_config_get_string(d->cfg, "hookd", "socket"));
+    json_object_set_int_member(hook, "served", served);
+    json_object_set_int_member(hook, "refused", refused);
+    json_object_set_int_member(hook, "bad_requests", bad);
+
+    hookd_registry_lock(d->registry);
+    json_object_set_object_member(hook, "calls", counts_to_json(d->hook_counts));
+    json_object_set_int_member(sync, "count", d->syncs);
+    if (d->last_sync) {
+        g_autofree char *last = hookd_format_time(d->last_sync);
+        json_object_set_string_member(sync, "last", last);
+    } else {
+        json_object_set_null_member(sync, "last");
+    }
+    uuids = hookd_registry_uuids(d->registry);
+    for (u = uuids; *u; u++)
+        n_pairs += hookd_registry_find(d->registry, *u)->pairs->len;
+    hookd_registry_unlock(d->registry);
+
+    json_object_set_object_member(reply, "hook", hook);
+    json_object_set_object_member(reply, "events", counts_to_json(d->event_counts));
+    json_object_set_object_member(reply, "resync", sync);
+    json_object_set_int_member(reply, "domains", g_strv_length(uuids));
+    json_object_set_int_member(reply, "pairs", n_pairs);
+    return TRUE;
+}
+
+static gboolean
+cmd_pairs(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
+{
+    HookdDaemon *d = data;
+    g_autoptr(JsonNode) doc = NULL;
+    JsonObject *root;
+
+    hookd_registry_lock(d->registry);
+    doc = hookd_registry_to_json(d->registry);
+    hookd_registry_unlock(d->registry);
+    root = json_node_get_object(doc);
+    json_object_set_array_member(reply, "domains",
+                                 json_array_ref(json_object_get_array_member(root, "domains")));
+    return TRUE;
+}
+
+void
+hookd_commands_register(HookdDaemon *d)
+{
+    hookd_ctl_register(d->ctl, "status",
+                       "Daemon health: libvirt connection, datapath, VF manager, hook and event counters",
+                       cmd_status, d);
+    hookd_ctl_register(d->ctl, "pairs",
+                       "Every annotated domain, its pairs, their states and timeline", cmd_pairs, d);
+}

@@ -1,0 +1,406 @@
+/* What hookd does for each qemu hook operation libvirt runs (a table:
+ * prepare, start, started, stopped, release, migrate, restore, reconnect,
+ * attach). Handlers run on a hook worker while libvirtd waits: they touch
+ * only the registry, the VF manager's reservations and the datapath, answer
+ * at once, and queue anything that needs libvirt to the main loop.
+ *
+ * Only annotated domains (our namespace in <metadata>) are hookd's
+ * business: any other domain is answered "ok" after a byte search, without
+ * parsing its XML. */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "vfx-domain.h"
+#include "hookd-daemon.h"
+
+typedef gboolean (*HookOpFunc)(HookdDaemon *d, const HookdHookCall *call, VfxDomain *dom,
+                               char **out_xml, GError **error);
+
+typedef struct {
+    const char *operation;
+    const char *sub_operation;  /* what libvirt passes; others are refused */
+    HookOpFunc func;
+} HookOp;
+
+/* ---- helpers ---- */
+
+static HookdPair *
+pair_from_vfx(const VfxPair *vp)
+{
+    HookdPair *p = hookd_pair_new(vp->alias ? vp->alias : vp->mac, vp->mac);
+    JsonObject *pol = p->policy;
+    g_autofree char *vf_alias = vfx_pair_vf_alias(vp);
+
+    p->mode = g_strdup(vfx_mode_to_string(vp->mode));
+    p->no_vf = g_strdup(vfx_no_vf_to_string(vp->no_vf));
+    p->vf_alias = g_steal_pointer(&vf_alias);
+    if (vp->pf)
+        json_object_set_string_member(pol, "pf", vp->pf);
+    if (vp->pool)
+        json_object_set_string_member(pol, "pool", vp->pool);
+    json_object_set_int_member(pol, "vlan", vp->vlan);
+    json_object_set_int_member(pol, "vlan_qos", vp->vlan_qos);
+    json_object_set_int_member(pol, "qinq_outer", vp->qinq_outer);
+    json_object_set_string_member(pol, "spoofchk", vfx_tristate_to_string(vp->spoofchk));
+    json_object_set_string_member(pol, "trust", vfx_tristate_to_string(vp->trust));
+    json_object_set_string_member(pol, "link_state", vfx_link_state_to_string(vp->link_state));
+    json_object_set_int_member(pol, "min_tx_rate_mbps", vp->min_tx_rate_mbps);
+    json_object_set_int_member(pol, "max_tx_rate_mbps", vp->max_tx_rate_mbps);
+    if (vp->vhost_socket) {
+        json_object_set_string_member(pol, "vhost_socket", vp->vhost_socket);
+        json_object_set_boolean_member(pol, "vhost_server", vp->vhost_server);
+    }
+    return p;
+}
+
+HookdDomain *
+hookd_hookops_record(HookdDaemon *d, VfxDomain *vdom, HookdDomainPhase phase)
+{
+    GPtrArray *pairs = g_ptr_array_new_with_free_func((GDestroyNotify)hookd_pair_free);
+    guint i;
+
+    for (i = 0; i < vdom->pairs->len; i++)
+        g_ptr_array_add(pairs, pair_from_vfx(g_ptr_array_index(vdom->pairs, i)));
+    return hookd_registry_add(d->registry, vdom->uuid, vdom->name, phase, pairs);
+}
+
+/* Undo what prepare did for @dom's pairs (VF reservations, ports). */
+static void
+release_domain_resources(HookdDaemon *d, HookdDomain *dom)
+{
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        hookd_dp_port_delete(d->dp, dom->name, p);
+        hookd_vf_release(d->vf, dom->name, p);
+    }
+}
+
+static void
+save_now(HookdDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    if (!hookd_registry_save(d->registry, &error))
+        g_warning("%s", error->message);
+}
+
+/* Registry locked: reserve a VF and create the port for every pair of a new
+ * record. On failure everything done so far is undone. */
+static gboolean
+reserve_pairs(HookdDaemon *d, HookdDomain *dom, GError **error)
+{
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (!hookd_vf_reserve(d->vf, dom->name, p, error) ||
+            !hookd_dp_port_create(d->dp, dom->name, p, error)) {
+            release_domain_resources(d, dom);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Registry locked: the domain's record for a starting domain, created (with
+ * reservations) unless an earlier hook of the same start already made it. */
+static HookdDomain *
+ensure_preparing(HookdDaemon *d, VfxDomain *vdom, GError **error)
+{
+    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+
+    if (dom && dom->phase == HOOKD_DOMAIN_PREPARING)
+        return dom;
+    if (dom) {
+        /* A record left by a start that never reached release. */
+        g_message("domain %s: dropping a stale record (%s)", dom->name,
+                  hookd_domain_phase_name(dom->phase));
+        release_domain_resources(d, dom);
+        hookd_registry_remove(d->registry, vdom->uuid);
+    }
+    dom = hookd_hookops_record(d, vdom, HOOKD_DOMAIN_PREPARING);
+    if (!reserve_pairs(d, dom, error)) {
+        hookd_registry_remove(d->registry, vdom->uuid);
+        return NULL;
+    }
+    return dom;
+}
+
+/* ---- follow-up work on the main loop ---- */
+
+void
+hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
+{
+    virConnectPtr conn = hookd_libvirt_conn(d->libvirt);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func((GDestroyNotify)hookd_pair_free);
+    g_autofree char *name = NULL;
+    virDomainPtr vdom;
+    HookdDomain *dom;
+    guint i;
+
+    /* Copy what is needed, then call libvirt without the lock. */
+    hookd_registry_lock(d->registry);
+    dom = hookd_registry_find(d->registry, uuid);
+    if (dom) {
+        name = g_strdup(dom->name);
+        for (i = 0; i < dom->pairs->len; i++) {
+            HookdPair *p = g_ptr_array_index(dom->pairs, i);
+            if (p->vf_pf && p->state != HOOKD_PAIR_VF_ACTIVE) {
+                HookdPair *copy = hookd_pair_new(p->alias, p->mac);
+                copy->mode = g_strdup(p->mode);
+                copy->no_vf = g_strdup(p->no_vf);
+                json_object_unref(copy->policy);
+                copy->policy = json_object_ref(p->policy);
+                copy->vf_pf = g_strdup(p->vf_pf);
+                copy->vf_index = p->vf_index;
+                copy->vf_pci = g_strdup(p->vf_pci);
+                copy->vf_alias = g_strdup(p->vf_alias);
+                g_ptr_array_add(todo, copy);
+            }
+        }
+    }
+    hookd_registry_unlock(d->registry);
+    if (!todo->len)
+        return;
+    if (!conn) {
+        g_warning("domain %s: VFs not plugged yet: libvirt is disconnected (the resync will)", name);
+        return;
+    }
+    vdom = virDomainLookupByUUIDString(conn, uuid);
+    if (!vdom) {
+        g_warning("domain %s: gone before its VFs could be plugged", name);
+        return;
+    }
+    for (i = 0; i < todo->len; i++)
+        hookd_vf_plug(d->vf, vdom, name, g_ptr_array_index(todo, i));
+    virDomainFree(vdom);
+}
+
+/* ---- the operations ---- */
+
+static gboolean
+op_prepare(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+           GError **error)
+{
+    HookdDomain *dom = ensure_preparing(d, vdom, error);
+    if (!dom)
+        return FALSE;
+    hookd_domain_note(dom, "hook", "prepare begin: %u pair(s) reserved", dom->pairs->len);
+    save_now(d);
+    return TRUE;
+}
+
+static gboolean
+op_note(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+        GError **error)
+{
+    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+    if (dom) {
+        hookd_domain_note(dom, "hook", "%s %s", call->operation, call->sub_operation);
+        hookd_registry_save_later(d->registry);
+    }
+    return TRUE;
+}
+
+static gboolean
+op_started(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+           GError **error)
+{
+    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+
+    if (!dom) {
+        /* hookd restarted between prepare and started: adopt the domain. */
+        if (!(dom = ensure_preparing(d, vdom, error)))
+            return FALSE;
+    }
+    hookd_domain_note(dom, "hook", "started begin");
+    hookd_domain_set_phase(dom, HOOKD_DOMAIN_RUNNING);
+    save_now(d);
+    hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
+    return TRUE;
+}
+
+static gboolean
+op_stopped(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+           GError **error)
+{
+    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+    guint i;
+
+    if (!dom)
+        return TRUE;
+    hookd_domain_note(dom, "hook", "stopped end");
+    hookd_domain_set_phase(dom, HOOKD_DOMAIN_STOPPING);
+    /* QEMU is gone: whatever path was active, only the VF's config and the
+     * port are left, and release frees them. */
+    for (i = 0; i < dom->pairs->len; i++)
+        hookd_domain_set_pair_state(dom, g_ptr_array_index(dom->pairs, i),
+                                    HOOKD_PAIR_VIRTIO_ACTIVE, "domain stopped");
+    save_now(d);
+    return TRUE;
+}
+
+static gboolean
+op_release(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+           GError **error)
+{
+    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+
+    if (!dom)
+        return TRUE;
+    release_domain_resources(d, dom);
+    g_message("domain %s: released", dom->name);
+    hookd_registry_remove(d->registry, vdom->uuid);
+    save_now(d);
+    return TRUE;
+}
+
+/* migrate begin (destination) and restore begin: reserve on this host and
+ * rewrite the incoming XML for what this host gave each pair. */
+static gboolean
+op_incoming(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+            GError **error)
+{
+    HookdDomain *dom = ensure_preparing(d, vdom, error);
+    g_autofree VfxIncoming *changes = NULL;
+    g_autofree VfxVf *vfs = NULL;
+    g_autofree char *xml = NULL;
+    gboolean changed = FALSE;
+    guint i, n = 0;
+
+    if (!dom)
+        return FALSE;
+    hookd_domain_note(dom, "hook", "%s begin: %u pair(s) reserved", call->operation,
+                      dom->pairs->len);
+    changes = g_new0(VfxIncoming, dom->pairs->len);
+    vfs = g_new0(VfxVf, dom->pairs->len);
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        const VfxPair *vp = g_ptr_array_index(vdom->pairs, i);
+
+        if (!p->vf_pf)
+            continue;
+        vfs[n].backend = p->vf_pci ? VFX_BACKEND_KERNEL : VFX_BACKEND_EMULATED;
+        vfs[n].pci_address = p->vf_pci;
+        vfs[n].tap = p->vf_pci ? NULL : p->vf_pf;
+        changes[n].alias = vp->alias;
+        changes[n].mac = vp->mac;
+        changes[n].vf = &vfs[n];
+        n++;
+    }
+    if (n > 0) {
+        xml = vfx_domain_rewrite_incoming(call->xml, call->xml_len, changes, n, &changed, error);
+        if (!xml) {
+            g_prefix_error(error, "domain %s: %s: ", vdom->name, call->operation);
+            release_domain_resources(d, dom);
+            hookd_registry_remove(d->registry, vdom->uuid);
+            return FALSE;
+        }
+        if (changed)
+            *out_xml = g_steal_pointer(&xml);
+    }
+    save_now(d);
+    return TRUE;
+}
+
+/* reconnect begin (libvirtd restarted) and attach begin: the domain runs
+ * already. Never refuse (libvirt would kill it): adopt it if unknown. */
+static gboolean
+op_running(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
+           GError **error)
+{
+    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+
+    if (!dom) {
+        dom = hookd_hookops_record(d, vdom, HOOKD_DOMAIN_RUNNING);
+        g_message("domain %s: adopted on %s", vdom->name, call->operation);
+    }
+    hookd_domain_note(dom, "hook", "%s %s", call->operation, call->sub_operation);
+    hookd_domain_set_phase(dom, HOOKD_DOMAIN_RUNNING);
+    save_now(d);
+    return TRUE;
+}
+
+static const HookOp hook_ops[] = {
+    { "prepare", "begin", op_prepare },
+    { "start", "begin", op_note },
+    { "started", "begin", op_started },
+    { "stopped", "end", op_stopped },
+    { "release", "end", op_release },
+    { "migrate", "begin", op_incoming },
+    { "restore", "begin", op_incoming },
+    { "reconnect", "begin", op_running },
+    { "attach", "begin", op_running },
+};
+
+static const HookOp *
+find_op(const HookdHookCall *call)
+{
+    gsize i;
+    for (i = 0; i < G_N_ELEMENTS(hook_ops); i++) {
+        if (strcmp(hook_ops[i].operation, call->operation) == 0 &&
+            strcmp(hook_ops[i].sub_operation, call->sub_operation) == 0)
+            return &hook_ops[i];
+    }
+    return NULL;
+}
+
+/* Operations after which the domain already runs or is gone: refusing them
+ * would not protect anything (libvirt would kill a running domain). */
+static gboolean
+op_may_refuse(const char *operation)
+{
+    return g_strcmp0(operation, "reconnect") != 0 && g_strcmp0(operation, "attach") != 0 &&
+           g_strcmp0(operation, "stopped") != 0 && g_strcmp0(operation, "release") != 0;
+}
+
+gboolean
+hookd_hookops_handle(const HookdHookCall *call, char **out_xml, gpointer data, GError **error)
+{
+    HookdDaemon *d = data;
+    g_autoptr(VfxDomain) vdom = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *key = g_strdup_printf("%s %s", call->operation, call->sub_operation);
+    const HookOp *op = find_op(call);
+    gboolean ok;
+
+    hookd_registry_lock(d->registry);
+    hookd_daemon_count(d->hook_counts, key);
+    hookd_registry_unlock(d->registry);
+
+    if (!vfx_xml_is_annotated(call->xml, call->xml_len)) {
+        if (!op)
+            g_message("domain %s: unknown hook operation '%s' ignored (not annotated)",
+                      call->object, key);
+        return TRUE;
+    }
+    if (!op) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "domain %s: unknown hook operation '%s'", call->object, key);
+        return FALSE;
+    }
+    vdom = vfx_domain_parse_full(call->xml, call->xml_len,
+                                 vf_config_get_int(d->cfg, "hookd", "max-message-bytes"), &local);
+    if (!vdom || !vdom->uuid) {
+        if (!local)
+            g_set_error(&local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "domain %s: the domain XML has no <uuid>", call->object);
+        if (!op_may_refuse(call->operation)) {
+            g_warning("%s: %s (ignored: the domain already runs or stops)", key, local->message);
+            return TRUE;
+        }
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (vdom->pairs->len == 0)
+        return TRUE;        /* our namespace, but no pair in it */
+
+    hookd_registry_lock(d->registry);
+    ok = op->func(d, call, vdom, out_xml, error);
+    hookd_registry_unlock(d->registry);
+    return ok;
+}
