@@ -389,6 +389,9 @@ hookd_hookops_handle(const HookdHookCall *call, char **out_xml, gpointer data, G
         if (!local)
             g_set_error(&local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                         "domain %s: the domain XML has no <uuid>", call->object);
+        g_autofree char *named = g_strdup_printf("domain %s:", call->object);
+        if (!g_str_has_prefix(local->message, named))
+            g_prefix_error(&local, "%s ", named);
         if (!op_may_refuse(call->operation)) {
             g_warning("%s: %s (ignored: the domain already runs or stops)", key, local->message);
             return TRUE;

@@ -1,23 +1,143 @@
 /* vfailoverctl: command-line client of hookd's control socket. Sends one
- * named command, prints the reply as a table (default) or JSON (--json). */
+ * named command, prints the reply as a table (default) or JSON (--json).
+ * validate-xml and render-xml run offline (no daemon) through libvfxml. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "vf-config.h"
 #include "vf-frame.h"
 #include "vf-log.h"
 #include "vf-socket.h"
+#include "vfx-domain.h"
 
 #define CTL_TIMEOUT_MS 10000
 
 static void
-print_reply_text(const char *command, JsonObject *reply)
+print_json(JsonObject *obj)
+{
+    g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+    g_autofree char *text = NULL;
+
+    json_node_set_object(node, obj);
+    text = json_to_string(node, TRUE);
+    g_print("%s\n", text);
+}
+
+static const char *
+str_member(JsonObject *o, const char *member)
+{
+    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
+    if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+        return "-";
+    return json_node_get_string(n);
+}
+
+static JsonObject *
+obj_member(JsonObject *o, const char *member)
+{
+    JsonNode *n = json_object_get_member(o, member);
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static void
+print_counts(const char *title, JsonObject *counts)
+{
+    g_autoptr(GList) names = counts ? json_object_get_members(counts) : NULL;
+    GList *l;
+
+    g_print("%s:", title);
+    if (!names)
+        g_print(" none");
+    for (l = names; l; l = l->next)
+        g_print("%s %s=%" G_GINT64_FORMAT, l == names ? "" : ",", (char *)l->data,
+                json_object_get_int_member(counts, l->data));
+    g_print("\n");
+}
+
+static void
+print_status(JsonObject *r)
+{
+    JsonObject *lv = obj_member(r, "libvirt");
+    JsonObject *dp = obj_member(r, "datapath");
+    JsonObject *vf = obj_member(r, "vf_manager");
+    JsonObject *hook = obj_member(r, "hook");
+    JsonObject *sync = obj_member(r, "resync");
+
+    g_print("hookd: running (version %s, pid %" G_GINT64_FORMAT ", up %" G_GINT64_FORMAT " s)\n",
+            str_member(r, "version"), json_object_get_int_member_with_default(r, "pid", 0),
+            json_object_get_int_member_with_default(r, "uptime_s", 0));
+    if (lv) {
+        g_print("libvirt: %s %s since %s", str_member(lv, "uri"), str_member(lv, "state"),
+                str_member(lv, "since"));
+        if (g_strcmp0(str_member(lv, "state"), "connected") != 0)
+            g_print(" (%s)", str_member(lv, "last_error"));
+        g_print("\n");
+    }
+    if (dp)
+        g_print("datapath: %s %s\n", str_member(dp, "socket"),
+                json_object_get_boolean_member_with_default(dp, "reachable", FALSE) ? "reachable" : "unreachable");
+    if (vf)
+        g_print("VF manager: %s, %s\n", str_member(vf, "backend"),
+                json_object_get_boolean_member_with_default(vf, "available", FALSE) ? "available" : str_member(vf, "reason"));
+    if (hook) {
+        g_print("hook: %s, %" G_GINT64_FORMAT " served, %" G_GINT64_FORMAT " refused, %" G_GINT64_FORMAT " bad\n",
+                str_member(hook, "socket"), json_object_get_int_member_with_default(hook, "served", 0),
+                json_object_get_int_member_with_default(hook, "refused", 0),
+                json_object_get_int_member_with_default(hook, "bad_requests", 0));
+        print_counts("hook calls", obj_member(hook, "calls"));
+    }
+    print_counts("events", obj_member(r, "events"));
+    if (sync)
+        g_print("resyncs: %" G_GINT64_FORMAT " (last %s)\n",
+                json_object_get_int_member_with_default(sync, "count", 0), str_member(sync, "last"));
+    g_print("domains: %" G_GINT64_FORMAT ", pairs: %" G_GINT64_FORMAT "\n",
+            json_object_get_int_member_with_default(r, "domains", 0),
+            json_object_get_int_member_with_default(r, "pairs", 0));
+}
+
+static void
+print_pairs(JsonObject *r, gboolean timeline)
+{
+    JsonArray *domains = json_object_get_array_member(r, "domains");
+    guint i, j;
+
+    g_print("%-20s %-16s %-17s %-8s %-24s %-14s %s\n", "DOMAIN", "INTERFACE", "MAC", "MODE", "VF",
+            "STATE", "SINCE");
+    for (i = 0; domains && i < json_array_get_length(domains); i++) {
+        JsonObject *d = json_array_get_object_element(domains, i);
+        JsonArray *pairs = json_object_get_array_member(d, "pairs");
+
+        for (j = 0; pairs && j < json_array_get_length(pairs); j++) {
+            JsonObject *p = json_array_get_object_element(pairs, j);
+            JsonObject *vf = obj_member(p, "vf");
+            g_autofree char *vfs = vf ? g_strdup_printf("%s/%" G_GINT64_FORMAT, str_member(vf, "pf"),
+                                                        json_object_get_int_member_with_default(vf, "index", -1))
+                                      : g_strdup("none");
+            g_print("%-20s %-16s %-17s %-8s %-24s %-14s %s\n", str_member(d, "name"),
+                    str_member(p, "alias"), str_member(p, "mac"), str_member(p, "mode"), vfs,
+                    str_member(p, "state"), str_member(p, "state_since"));
+        }
+        if (timeline) {
+            JsonArray *tl = json_object_get_array_member(d, "timeline");
+            for (j = 0; tl && j < json_array_get_length(tl); j++) {
+                JsonObject *e = json_array_get_object_element(tl, j);
+                g_print("  %s %-5s %s\n", str_member(e, "at"), str_member(e, "kind"), str_member(e, "what"));
+            }
+        }
+    }
+}
+
+static void
+print_reply_text(const char *command, JsonObject *reply, gboolean timeline)
 {
     if (g_strcmp0(command, "status") == 0) {
-        g_print("hookd: running (version %s, pid %" G_GINT64_FORMAT ")\n",
-                json_object_get_string_member_with_default(reply, "version", "?"),
-                json_object_get_int_member_with_default(reply, "pid", 0));
+        print_status(reply);
+        return;
+    }
+    if (g_strcmp0(command, "pairs") == 0) {
+        print_pairs(reply, timeline);
         return;
     }
     if (g_strcmp0(command, "list-commands") == 0 &&
@@ -32,13 +152,20 @@ print_reply_text(const char *command, JsonObject *reply)
         return;
     }
     /* Commands without a dedicated table: fall back to pretty JSON. */
-    {
-        g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
-        g_autofree char *text = NULL;
-        json_node_set_object(node, reply);
-        text = json_to_string(node, TRUE);
-        g_print("%s\n", text);
+    print_json(reply);
+}
+
+/* validate-xml / render-xml: no daemon, exit 0 or 1 after one error line. */
+static int
+run_offline(const char *command, int argc, char **argv, gboolean json)
+{
+    if (argc != 3) {
+        g_printerr("vfailoverctl: %s takes one FILE argument\n", command);
+        return 2;
     }
+    if (g_strcmp0(command, "validate-xml") == 0)
+        return vfx_cli_validate(argv[2], json, stdout, stderr);
+    return vfx_cli_render(argv[2], stdout, stderr);
 }
 
 int
@@ -46,11 +173,12 @@ main(int argc, char **argv)
 {
     g_autofree char *config_path = NULL;
     g_autofree char *socket_path = NULL;
-    gboolean json = FALSE;
+    gboolean json = FALSE, timeline = FALSE;
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
         { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "hookd control socket", "PATH" },
         { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print replies as JSON", NULL },
+        { "timeline", 't', 0, G_OPTION_ARG_NONE, &timeline, "pairs: also print each domain's timeline", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS...] - control vfailover-hookd");
@@ -61,7 +189,8 @@ main(int argc, char **argv)
     const char *path;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_summary(ctx, "Commands: status, list-commands (see vfailoverctl(8))");
+    g_option_context_set_summary(ctx, "Commands: status, pairs, list-commands; offline: "
+                                      "validate-xml FILE, render-xml FILE (see vfailoverctl(8))");
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("vfailoverctl: %s\n", error->message);
         return 2;
@@ -71,6 +200,13 @@ main(int argc, char **argv)
         return 2;
     }
     vf_log_init("vfailoverctl", VF_LOG_QUIET, VF_LOG_TARGET_STDERR);
+    if (g_strcmp0(argv[1], "validate-xml") == 0 || g_strcmp0(argv[1], "render-xml") == 0)
+        return run_offline(argv[1], argc, argv, json);
+    if (argc > 2) {
+        g_printerr("vfailoverctl: %s takes no arguments\n", argv[1]);
+        return 2;
+    }
+
     cfg = vf_config_load(config_path, &error);
     if (!cfg) {
         g_printerr("vfailoverctl: %s\n", error->message);
@@ -91,15 +227,11 @@ main(int argc, char **argv)
         return 1;
     }
     if (json) {
-        g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
-        g_autofree char *text = NULL;
         json_object_remove_member(reply, "ok");
         json_object_remove_member(reply, "protocol");
-        json_node_set_object(node, reply);
-        text = json_to_string(node, TRUE);
-        g_print("%s\n", text);
+        print_json(reply);
     } else {
-        print_reply_text(argv[1], reply);
+        print_reply_text(argv[1], reply, timeline);
     }
     return 0;
 }

@@ -414,7 +414,7 @@ hook_wire_call(const char *path, const HookRequest *req, size_t max_bytes,
     unsigned char hdr[4];
     uint32_t n;
     char *payload;
-    int fd, rc = -1;
+    int fd, rc = -1, send_errno;
 
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += timeout_ms / 1000;
@@ -462,12 +462,14 @@ hook_wire_call(const char *path, const HookRequest *req, size_t max_bytes,
             goto out;
         }
     }
-    if (send_all(fd, b.buf, b.len, &deadline) < 0) {
-        set_err(err, errlen, "cannot send to %s: %s", path, strerror(errno));
-        goto out;
-    }
+    /* hookd may refuse (e.g. the peer check) and close before reading the
+     * request: its reply is still waiting to be read after a failed send. */
+    send_errno = send_all(fd, b.buf, b.len, &deadline) < 0 ? errno : 0;
     if (recv_all(fd, (char *)hdr, 4, &deadline) < 0) {
-        set_err(err, errlen, "no reply from %s: %s", path, errno ? strerror(errno) : "connection closed");
+        if (send_errno)
+            set_err(err, errlen, "cannot send to %s: %s", path, strerror(send_errno));
+        else
+            set_err(err, errlen, "no reply from %s: %s", path, errno ? strerror(errno) : "connection closed");
         goto out;
     }
     n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];

@@ -6,9 +6,10 @@
  * libvirt shows in the failed operation's error) when hookd refuses.
  *
  * It never calls libvirt (libvirtd is blocked waiting for it), has no main
- * loop and links only libc (see hook-wire.h). When hookd cannot be reached
- * it fails closed for domains annotated for vfailover on the operations
- * that start a domain, and lets everything else proceed. */
+ * loop and links only libc (see hook-wire.h). Domains not annotated for
+ * vfailover (our namespace nowhere in the XML) pass at once without asking
+ * hookd. When hookd cannot be reached it fails closed for annotated domains
+ * on the operations that start a domain, and lets everything else proceed. */
 #include "config.h"
 
 #include <errno.h>
@@ -90,6 +91,49 @@ is_annotated(const char *xml, size_t len)
     return memmem(xml, len, VFX_NAMESPACE_URI, strlen(VFX_NAMESPACE_URI)) != NULL;
 }
 
+/* Offset of the first byte that is not part of valid UTF-8, or -1: the
+ * protocol carries JSON strings, and libvirt always writes UTF-8. */
+static long
+invalid_utf8_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n, k;
+        unsigned cp;
+
+        if (c < 0x80) {
+            if (c == 0)
+                return i;
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        for (k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += n + 1;
+    }
+    return -1;
+}
+
 /* The operations a refusal protects: the domain is not running yet. */
 static bool
 starts_domain(const char *op)
@@ -114,6 +158,7 @@ main(int argc, char **argv)
     char *xml, *nl;
     bool too_large, have_cfg;
     size_t len = 0;
+    long bad;
 
     if (argc != 5) {
         fail_line("usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA (run by libvirtd as its qemu hook)",
@@ -145,10 +190,21 @@ main(int argc, char **argv)
     req.xml = xml;
     req.xml_len = len;
 
+    /* Domains that are not annotated are none of vfailover's business:
+     * they never wait for hookd, reachable or not. */
+    if (!is_annotated(xml, len))
+        return 0;
+    bad = invalid_utf8_at((const unsigned char *)xml, len);
+    if (bad >= 0) {
+        fail_line("domain %s: %s %s: the domain XML on stdin is not valid UTF-8 (byte %ld)",
+                  req.object, req.operation, req.sub_operation, bad);
+        return 1;
+    }
+
     if (!have_cfg ||
         hook_wire_call(cfg.socket, &req, cfg.max_bytes, cfg.timeout_ms, &reply, err, sizeof(err)) < 0) {
         /* hookd (or its configuration) is unavailable. */
-        if (starts_domain(req.operation) && is_annotated(xml, len)) {
+        if (starts_domain(req.operation)) {
             fail_line("domain %s is annotated for vfailover but vfailover-hookd is not reachable "
                       "(%s): refusing %s %s", req.object, err, req.operation, req.sub_operation);
             return 1;

@@ -12,7 +12,7 @@ PACKAGES="
  qemu-system-x86 qemu-utils
  dpdk dpdk-dev libdpdk-dev python3
  busybox-static linux-image-amd64 cpio kmod
- iproute2 iputils-ping nftables tcpdump procps psmisc util-linux strace
+ iproute2 iputils-ping nftables tcpdump procps psmisc util-linux strace jq
  libclang-rt-14-dev
 "
 
