@@ -108,11 +108,15 @@ char *vfx_pair_vf_alias(const VfxPair *pair);
 /* The <interface> XML to attach (virDomainAttachDeviceFlags) for @pair on
  * @vf. Kernel backend:
  *   <interface type='hostdev' managed='yes'> MAC, <source><address
- *   type='pci' .../>, <vlan><tag id='VLAN'/></vlan> (only when neither qos
- *   nor QinQ is set: libvirt 9.0's hostdev <vlan> is one 802.1Q tag without
- *   priority, so qos/QinQ are left to hookd's netlink VF setup and no
- *   <vlan> is rendered), native mode adds <teaming type='transient'
- *   persistent='ALIAS'/>, and <alias name='ua-vfo-...'/>.
+ *   type='pci' .../>, <vlan><tag id='N'/></vlan> with N = the VF's port
+ *   VLAN (the pair's vlan, or its qinq_outer for QinQ), native mode adds
+ *   <teaming type='transient' persistent='ALIAS'/>, and <alias
+ *   name='ua-vfo-...'/>. libvirt 9.0 cannot express more: its hostdev
+ *   <vlan> is one 802.1Q tag with priority 0, and with no <vlan> it
+ *   CLEARS the VF's VLAN on attach (NEWS 8.1.0). So the caller must set
+ *   vlan_qos and the 802.1ad protocol (QinQ) on the VF AFTER libvirt has
+ *   attached it (and after libvirt prepared the hostdev on a migration
+ *   destination); until then the VF is on the right VLAN id already.
  * Emulated backend: <interface type='ethernet'> with MAC, <target dev='TAP'
  *   managed='no'/>, <model type='e1000e'/>, <rom enabled='no'/>, alias.
  *   VLAN/rate/etc. are enforced by the emulated NIC's bridge, not here;

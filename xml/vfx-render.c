@@ -53,10 +53,14 @@ vfx_pair_render_vf(const VfxPair *pair, const VfxVf *vf, GError **error)
                                "    <address type='pci' domain='0x%04x' bus='0x%02x' "
                                "slot='0x%02x' function='0x%x'/>\n"
                                "  </source>\n", d, b, sl, f);
-        /* libvirt 9.0 sets a hostdev's VLAN as one 802.1Q tag with
-         * priority 0: only render it when that is the whole truth. */
-        if (pair->vlan && !pair->vlan_qos && !pair->qinq_outer)
-            g_string_append_printf(s, "  <vlan>\n    <tag id='%u'/>\n  </vlan>\n", pair->vlan);
+        /* libvirt sets a hostdev's VLAN as one 802.1Q tag with priority 0,
+         * and without <vlan> it clears the VF's VLAN (libvirt >= 8.1). So
+         * always give the VF's port VLAN (the outer tag for QinQ): the VF
+         * is isolated from the moment libvirt touches it; hookd adds the
+         * priority and the 802.1ad protocol after the attach. */
+        if (pair->qinq_outer || pair->vlan)
+            g_string_append_printf(s, "  <vlan>\n    <tag id='%u'/>\n  </vlan>\n",
+                                   pair->qinq_outer ? pair->qinq_outer : pair->vlan);
         if (pair->mode == VFX_MODE_NATIVE) {
             g_autofree char *persistent = g_markup_escape_text(pair->alias, -1);
             g_string_append_printf(s, "  <teaming type='transient' persistent='%s'/>\n",
