@@ -1,7 +1,7 @@
 /* dp-call: send one JSON request to vfailover-dp's control socket (the way
  * hookd does, vf_socket_call) and print the reply on one line.
  *   dp-call SOCKET '{"command":"stats"}'
- *   dp-call --raw SOCKET BYTES   write BYTES as they are (malformed-frame tests)
+ *   dp-call --raw SOCKET BYTES|-  write BYTES (or stdin) as they are (malformed-frame tests)
  * Exit: 0 reply ok, 1 reply not ok, 2 transport or usage error. */
 #include "config.h"
 
@@ -25,7 +25,17 @@ call_raw(const char *path, const char *bytes)
         g_printerr("dp-call: %s\n", error->message);
         return 2;
     }
-    if (write(fd, bytes, strlen(bytes)) < 0) {
+    g_autofree char *in = NULL;
+    gsize len = strlen(bytes);
+
+    if (strcmp(bytes, "-") == 0) {
+        g_autoptr(GIOChannel) ch = g_io_channel_unix_new(0);
+        g_io_channel_set_encoding(ch, NULL, NULL);
+        if (g_io_channel_read_to_end(ch, &in, &len, NULL) != G_IO_STATUS_NORMAL)
+            len = 0;
+        bytes = in ? in : "";
+    }
+    if (len && write(fd, bytes, len) < 0) {
         g_printerr("dp-call: write failed\n");
         close(fd);
         return 2;

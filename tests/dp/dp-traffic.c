@@ -44,7 +44,7 @@ static struct rte_mempool *pool;
 static struct rte_ether_addr guest_mac, wire_mac;
 static struct stream streams[2]; /* 0: g2w, 1: w2g */
 static uint64_t wire_rarp, wire_garp, guest_other, wire_other;
-static uint64_t count = 1000, rate = 10000, drain_ms = 1000, duration_s = 10;
+static uint64_t count = 1000, rate = 10000, drain_ms = 1000, duration_s = 10, rounds = 1;
 static const char *go_file;
 static bool do_g2w, do_w2g, burst_gen;
 static volatile bool quit;
@@ -177,7 +177,13 @@ setup_port(uint16_t port)
     struct rte_eth_conf conf;
     uint16_t nrx = 1024, ntx = 1024;
 
+    struct rte_eth_dev_info info;
+
     memset(&conf, 0, sizeof(conf));
+    /* virtio-user in server mode reconnects from its link-state
+     * interrupt handler. */
+    if (rte_eth_dev_info_get(port, &info) == 0 && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+        conf.intr_conf.lsc = 1;
     if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
         rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx) < 0 ||
         rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, pool) < 0 ||
@@ -234,8 +240,15 @@ min3(uint64_t a, uint64_t b, uint64_t c)
 }
 
 static void
-print_stream(const char *name, const struct stream *s)
+print_stream(const char *name, unsigned int round, const struct stream *s)
 {
+    char label[32];
+
+    if (round > 1)
+        snprintf(label, sizeof(label), "%s%u", name, round);
+    else
+        snprintf(label, sizeof(label), "%s", name);
+    name = label;
     printf("%s sent=%" PRIu64 " recv=%" PRIu64 " dup=%" PRIu64 " foreign=%" PRIu64 "\n",
            name, s->sent, s->recv, s->dup, s->foreign);
 }
@@ -253,6 +266,7 @@ main(int argc, char **argv)
         { "drain-ms", required_argument, NULL, 'D' },
         { "duration-s", required_argument, NULL, 's' },
         { "burst-gen", no_argument, NULL, 'b' },
+        { "rounds", required_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "both";
@@ -280,6 +294,7 @@ main(int argc, char **argv)
         case 'D': drain_ms = strtoull(optarg, NULL, 10); break;
         case 's': duration_s = strtoull(optarg, NULL, 10); break;
         case 'b': burst_gen = true; break;
+        case 'R': rounds = strtoull(optarg, NULL, 10); break;
         default:
             fprintf(stderr, "dp-traffic: bad option\n");
             return 2;
@@ -306,37 +321,53 @@ main(int argc, char **argv)
     printf("ready\n");
     fflush(stdout);
 
-    /* Wait for the go signal, draining (and counting) meanwhile. */
-    while (go_file && !quit && access(go_file, F_OK) != 0) {
-        if (poll_rx() == 0)
-            usleep(1000);
-    }
-    if (burst_gen) {
-        run_bench();
-    } else {
-        hz = rte_get_timer_hz();
-        t0 = rte_get_timer_cycles();
-        while (!quit && ((do_g2w && streams[0].sent < count) ||
-                         (do_w2g && streams[1].sent < count))) {
-            now = rte_get_timer_cycles();
-            due = (now - t0) * rate / hz;
-            if (do_g2w && streams[0].sent < due && streams[0].sent < count)
-                send_stream(0, min3(due - streams[0].sent, count - streams[0].sent, BURST));
-            if (do_w2g && streams[1].sent < due && streams[1].sent < count)
-                send_stream(1, min3(due - streams[1].sent, count - streams[1].sent, BURST));
-            if (poll_rx() == 0)
-                rte_delay_us(5);
+    for (unsigned int round = 1; round <= rounds && !quit; round++) {
+        char go[4096];
+
+        if (go_file && round > 1)
+            snprintf(go, sizeof(go), "%s.%u", go_file, round);
+        else if (go_file)
+            snprintf(go, sizeof(go), "%s", go_file);
+        if (round > 1) {
+            memset(streams[0].seen, 0, count);
+            memset(streams[1].seen, 0, count);
+            for (int i = 0; i < 2; i++)
+                streams[i].sent = streams[i].recv = streams[i].dup = streams[i].foreign = 0;
+            wire_rarp = wire_garp = guest_other = wire_other = 0;
         }
-        drain_end = rte_get_timer_cycles() + drain_ms * hz / 1000;
-        while (!quit && rte_get_timer_cycles() < drain_end)
+        /* Wait for the go signal, draining (and counting) meanwhile. */
+        while (go_file && !quit && access(go, F_OK) != 0) {
             if (poll_rx() == 0)
-                usleep(200);
+                usleep(1000);
+        }
+        if (burst_gen) {
+            run_bench();
+        } else {
+            hz = rte_get_timer_hz();
+            t0 = rte_get_timer_cycles();
+            while (!quit && ((do_g2w && streams[0].sent < count) ||
+                             (do_w2g && streams[1].sent < count))) {
+                now = rte_get_timer_cycles();
+                due = (now - t0) * rate / hz;
+                if (do_g2w && streams[0].sent < due && streams[0].sent < count)
+                    send_stream(0, min3(due - streams[0].sent, count - streams[0].sent, BURST));
+                if (do_w2g && streams[1].sent < due && streams[1].sent < count)
+                    send_stream(1, min3(due - streams[1].sent, count - streams[1].sent, BURST));
+                if (poll_rx() == 0)
+                    rte_delay_us(5);
+            }
+            drain_end = rte_get_timer_cycles() + drain_ms * hz / 1000;
+            while (!quit && rte_get_timer_cycles() < drain_end)
+                if (poll_rx() == 0)
+                    usleep(200);
+        }
+        print_stream("g2w", round, &streams[0]);
+        print_stream("w2g", round, &streams[1]);
+        printf("wire_rarp%s=%" PRIu64 " wire_garp=%" PRIu64 " guest_other=%" PRIu64
+               " wire_other=%" PRIu64 "\n", round > 1 ? "_next" : "", wire_rarp, wire_garp,
+               guest_other, wire_other);
+        fflush(stdout);
     }
-    print_stream("g2w", &streams[0]);
-    print_stream("w2g", &streams[1]);
-    printf("wire_rarp=%" PRIu64 " wire_garp=%" PRIu64 " guest_other=%" PRIu64
-           " wire_other=%" PRIu64 "\n", wire_rarp, wire_garp, guest_other, wire_other);
-    fflush(stdout);
     rte_eth_dev_stop(0);
     rte_eth_dev_stop(1);
     rte_eth_dev_close(0);

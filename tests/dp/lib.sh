@@ -28,7 +28,7 @@ dp_cleanup() {
     done
     [ -n "${DP_NS:-}" ] && ip netns del "$DP_NS" 2>/dev/null
     if [ -n "${DP_TMP:-}" ]; then
-        rm -rf "$DP_TMP" /var/run/dpdk/"$DP_NS"-* 2>/dev/null
+        [ -n "${DP_KEEP:-}" ] || rm -rf "$DP_TMP" /var/run/dpdk/"$DP_NS"-* 2>/dev/null
     fi
 }
 
