@@ -13,7 +13,7 @@
 #                                namespace holder + virtlogd + libvirtd; waits
 #                                until libvirtd answers
 #   lvh_exec DIR CMD [ARGS...]   run CMD inside the host's namespaces
-#   lvh_bg DIR CMD [ARGS...]     same, in the background ($! is its pid)
+#   lvh_bg DIR CMD [ARGS...]     same, in the background ($! is CMD's pid)
 #   lvh_virsh DIR ARGS...        virsh -c qemu:///system inside the host
 #   lvh_uri DIR                  a URI reaching this libvirtd from outside
 #   lvh_restart_libvirtd DIR [LIBVIRTD_ARGS...]
@@ -130,20 +130,31 @@ lvh_start_libvirtd() {
     return 1
 }
 
-lvh_exec() {
-    local dir=$1 pid netns
-    shift
-    pid=$(cat "$dir/holder.pid" 2>/dev/null) || { echo "lvh_exec: host $dir is not running" >&2; return 1; }
-    netns=$(cat "$dir/netns" 2>/dev/null)
-    if [ -n "$netns" ]; then
-        nsenter -t "$pid" -m -n -- "$@"
-    else
-        nsenter -t "$pid" -m -- "$@"
-    fi
+# The nsenter options that enter DIR's namespaces, one per line.
+_lvh_nsenter_args() {
+    local dir=$1 pid
+    pid=$(cat "$dir/holder.pid" 2>/dev/null) || { echo "lvh: host $dir is not running" >&2; return 1; }
+    printf '%s\n' -t "$pid" -m
+    [ -n "$(cat "$dir/netns" 2>/dev/null)" ] && printf '%s\n' -n
+    return 0
 }
 
+lvh_exec() {
+    local dir=$1 args
+    shift
+    args=$(_lvh_nsenter_args "$dir") || return 1
+    # shellcheck disable=SC2086
+    nsenter $args -- "$@"
+}
+
+# nsenter execs CMD (no fork without -p): $! is CMD's own pid, so the
+# caller can signal it (kill -9 a daemon under test).
 lvh_bg() {
-    lvh_exec "$@" &
+    local dir=$1 args
+    shift
+    args=$(_lvh_nsenter_args "$dir") || return 1
+    # shellcheck disable=SC2086
+    nsenter $args -- "$@" &
 }
 
 lvh_virsh() {
