@@ -27,7 +27,7 @@
 #define CTL_ERR_MAX 512
 
 enum ctl_arg_type {
-	ARG_NAME,   /* 1-63 of [A-Za-z0-9_.:@-] */
+	ARG_NAME,   /* 1-127 of [A-Za-z0-9_.:@+=-] */
 	ARG_MAC,    /* unicast xx:xx:xx:xx:xx:xx */
 	ARG_PATH,   /* socket path, absolute or relative to --vhost-dir */
 	ARG_ENUM,   /* one of choices */
@@ -288,7 +288,7 @@ valid_name(const char *s)
 	if (n == 0 || n >= DP_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!g_ascii_isalnum(s[i]) && !strchr("_.:@-", s[i]))
+		if (!g_ascii_isalnum(s[i]) && !strchr("_.:@+=-", s[i]))
 			return false;
 	return true;
 }
@@ -351,7 +351,7 @@ check_args(const struct ctl_cmd *cmd, JsonObject *req, struct ctl_args *out,
 		case ARG_NAME:
 			if (!valid_name(v)) {
 				snprintf(err, errlen,
-					 "%s: '%s' must be 1-%d characters of letters, digits and _.:@- (got '%.64s')",
+					 "%s: '%s' must be 1-%d characters of letters, digits and _.:@+=- (got '%.64s')",
 					 cmd->name, arg->name, DP_NAME_MAX - 1, v);
 				return -1;
 			}

@@ -18,6 +18,7 @@
 #include "dp.h"
 
 struct dp_ctx dp = {
+	.ctl_path = RUNSTATEDIR "/vfailover/dp.sock",
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.vhost_dir = RUNSTATEDIR "/vfailover/vhost",
 	.vhost_owner = "libvirt-qemu",
@@ -28,8 +29,8 @@ int dp_logtype;
 static void
 usage(const char *prog)
 {
-	printf("Usage: %s [EAL options] -- --ctl PATH --uplink DEVARGS [options]\n"
-	       "  --ctl PATH           control socket (root only, 0600)\n"
+	printf("Usage: %s [EAL options] -- --uplink DEVARGS [options]\n"
+	       "  --ctl PATH           control socket, root only, 0600 (default %s)\n"
 	       "  --uplink DEVARGS     uplink port (e.g. net_af_packet0,iface=eth1)\n"
 	       "  --uplink2 DEVARGS    backup uplink: both bonded active-backup\n"
 	       "  --vhost-dir DIR      directory of relative vhost-user socket names\n"
@@ -38,7 +39,8 @@ usage(const char *prog)
 	       "                       (default libvirt-qemu, \"\" for none)\n"
 	       "  --busy-poll          never sleep when idle (dedicated core)\n"
 	       "  --mbufs N            mbufs in the pool (default 16383)\n"
-	       "  --help               this text\n", prog, RUNSTATEDIR "/vfailover/vhost");
+	       "  --help               this text\n", prog, RUNSTATEDIR "/vfailover/dp.sock",
+	       RUNSTATEDIR "/vfailover/vhost");
 }
 
 static int
@@ -89,8 +91,8 @@ parse_args(int argc, char **argv)
 		fprintf(stderr, "vfailover-dp: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (!dp.ctl_path || !dp.uplink_args) {
-		fprintf(stderr, "vfailover-dp: --ctl PATH and --uplink DEVARGS are required (see --help)\n");
+	if (!dp.uplink_args) {
+		fprintf(stderr, "vfailover-dp: --uplink DEVARGS is required (see --help)\n");
 		return -1;
 	}
 	if (dp.uplink2_args && strcmp(dp.uplink_args, dp.uplink2_args) == 0) {

@@ -35,6 +35,10 @@ dp_vhost_owner_init(void)
 {
 	struct passwd *pw;
 
+	/* The default socket directory is ours to create. */
+	if (mkdir(dp.vhost_dir, 0755) < 0 && errno != EEXIST && errno != ENOENT)
+		DP_LOG(WARNING, "cannot create vhost-user socket directory %s: %s",
+		       dp.vhost_dir, strerror(errno));
 	if (!dp.vhost_owner || !*dp.vhost_owner)
 		return 0;
 	pw = getpwnam(dp.vhost_owner);

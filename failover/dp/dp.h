@@ -16,7 +16,7 @@
 #include <rte_rcu_qsbr.h>
 
 #define DP_MAX_PAIRS 64
-#define DP_NAME_MAX 64
+#define DP_NAME_MAX 128
 #define DP_MAX_IPV4 4
 #define DP_BURST 32
 #define DP_ANNOUNCE_ROUNDS 3
