@@ -116,6 +116,29 @@ vfg_bond_attach_vf(struct vfg *vfg)
 	return rte_eth_bond_primary_set(vfg->port_id, vfg->vf_port);
 }
 
+/* Mode 1 transmits on the primary when it is active, else on the first
+ * active slave. */
+enum vfg_path
+vfg_bond_tx_path(struct vfg *vfg)
+{
+	uint16_t active[RTE_MAX_ETHPORTS];
+	int primary, n, i;
+	uint16_t tx;
+
+	n = rte_eth_bond_active_slaves_get(vfg->port_id, active,
+					   RTE_MAX_ETHPORTS);
+	if (n <= 0)
+		return VFG_PATH_NONE;
+	primary = rte_eth_bond_primary_get(vfg->port_id);
+	tx = active[0];
+	for (i = 0; i < n; i++)
+		if (active[i] == primary)
+			tx = active[i];
+	if (tx == vfg->virtio_port)
+		return VFG_PATH_VIRTIO;
+	return VFG_PATH_VF;
+}
+
 void
 vfg_bond_destroy(struct vfg *vfg)
 {

@@ -97,6 +97,8 @@ vf_gone_reason(struct vfg *vfg)
 	return NULL;
 }
 
+static void watch(struct vfg *vfg);
+
 static void
 serve_requests(struct vfg *vfg)
 {
@@ -123,6 +125,8 @@ serve_requests(struct vfg *vfg)
 	}
 	if (req & VFG_REQ_OFFER)
 		vfg_offer_now(vfg, devargs[0] ? devargs : NULL);
+	if ((req & VFG_REQ_CHECK) && vfg->vf_state == VFG_VF_ACTIVE)
+		watch(vfg);
 }
 
 static void

@@ -289,17 +289,8 @@ forward(uint16_t port, double duration, unsigned int stats_every)
 		rx_total += nb;
 		for (i = 0; i < nb; i++)
 			macswap(pkts[i]);
-		/* A full TX ring (or failsafe between two sub-devices) gets
-		 * up to 500 us before frames are dropped. */
-		sent = rte_eth_tx_burst(port, 0, pkts, nb);
-		if (sent < nb) {
-			uint64_t give_up = rte_rdtsc() + hz / 2000;
-
-			do {
-				sent += rte_eth_tx_burst(port, 0, pkts + sent,
-							 nb - sent);
-			} while (sent < nb && rte_rdtsc() < give_up);
-		}
+		/* Up to 1 ms for a full ring or a VF that just went. */
+		sent = vfg_tx_burst(the_vfg, 0, pkts, nb, 1000);
 		tx_total += sent;
 		if (sent < nb) {
 			tx_dropped += nb - sent;

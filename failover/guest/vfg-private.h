@@ -27,6 +27,7 @@ extern int vfg_logtype;
 #define VFG_REQ_CANCEL   (1u << 1)
 #define VFG_REQ_REMOVED  (1u << 2)
 #define VFG_REQ_OFFER    (1u << 3)
+#define VFG_REQ_CHECK    (1u << 4)
 
 struct vfg {
 	struct vfg_conf conf;
@@ -61,6 +62,7 @@ struct vfg {
 	int dev_cb_registered;
 	int watch_armed;
 	volatile int stopping;
+	uint64_t next_kick_tsc;  /* worker lcore only */
 };
 
 /* vfg-discover.c */
@@ -84,6 +86,7 @@ int vfg_bond_create(struct vfg *vfg);
 int vfg_bond_release_vf(struct vfg *vfg);
 int vfg_bond_attach_vf(struct vfg *vfg);
 void vfg_bond_destroy(struct vfg *vfg);
+enum vfg_path vfg_bond_tx_path(struct vfg *vfg);
 
 /* vfg-event.c */
 int vfg_mark_rmv_capable(uint16_t port);

@@ -68,8 +68,12 @@ port_setup(struct vfg *vfg)
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
-	/* No LSC: failsafe 22.11 forwards sub-device LSC events inverted
-	 * (only when its link did NOT change), so nobody should rely on it. */
+	/* No LSC with failsafe: 22.11 forwards sub-device LSC events
+	 * inverted (only when its link did NOT change). Bonding needs it:
+	 * it passes intr_conf to its slaves and, for slaves that claim LSC
+	 * interrupts (tap...), waits for their link-up event to activate
+	 * them; it polls only slaves without LSC support. */
+	conf.intr_conf.lsc = vfg->conf.mode == VFG_MODE_BONDING;
 	ret = rte_eth_dev_configure(vfg->port_id, 1, 1, &conf);
 	if (ret == 0)
 		ret = rte_eth_rx_queue_setup(vfg->port_id, 0, vfg->conf.nb_rxd,
@@ -296,6 +300,8 @@ vfg_status_get(struct vfg *vfg, struct vfg_status *st)
 	snprintf(st->vf_name, sizeof(st->vf_name), "%s", vfg->vf_name);
 	snprintf(st->virtio_name, sizeof(st->virtio_name), "%s",
 		 vfg->virtio_name);
+	if (vfg->conf.mode == VFG_MODE_BONDING)
+		st->tx_path = vfg_bond_tx_path(vfg);
 	st->mac = vfg->mac;
 	st->removals = vfg->removals;
 	st->returns = vfg->returns;
@@ -336,6 +342,34 @@ vfg_vf_offer(struct vfg *vfg, const char *devargs)
 		return -ENAMETOOLONG;
 	vfg_request(vfg, VFG_REQ_OFFER, devargs);
 	return 0;
+}
+
+uint16_t
+vfg_tx_burst(struct vfg *vfg, uint16_t queue, struct rte_mbuf **pkts,
+	     uint16_t nb, unsigned int budget_us)
+{
+	uint64_t now, give_up;
+	uint16_t sent;
+
+	sent = rte_eth_tx_burst(vfg->port_id, queue, pkts, nb);
+	if (likely(sent == nb))
+		return sent;
+	now = rte_rdtsc();
+	give_up = now + rte_get_tsc_hz() / 1000000 * budget_us;
+	do {
+		/* Refused frames: a full ring, or a VF that is gone. Have
+		 * the interrupt thread look now (at most every 100 us). */
+		if (vfg->vf_state == VFG_VF_ACTIVE && vfg->conf.raise_rmv &&
+		    now >= vfg->next_kick_tsc) {
+			vfg->next_kick_tsc = now + rte_get_tsc_hz() / 10000;
+			vfg_request(vfg, VFG_REQ_CHECK, NULL);
+		}
+		rte_pause();
+		sent += rte_eth_tx_burst(vfg->port_id, queue, pkts + sent,
+					 nb - sent);
+		now = rte_rdtsc();
+	} while (sent < nb && now < give_up);
+	return sent;
 }
 
 void

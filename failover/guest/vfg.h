@@ -114,6 +114,14 @@ int vfg_vf_removed(struct vfg *vfg);
  * MAC is the pair's, attach it as the VF. NULL: retry the last VF. */
 int vfg_vf_offer(struct vfg *vfg, const char *devargs);
 
+/* rte_eth_tx_burst() on the vfg port, made for the surprise removal: when
+ * the TX sub-device refuses frames, the VF is checked at once (not at the
+ * next watcher tick) and, once TX has moved to virtio, the refused frames
+ * go there. Tries for at most budget_us; returns how many were sent (the
+ * caller frees the rest, as with rte_eth_tx_burst()). Worker lcore only. */
+uint16_t vfg_tx_burst(struct vfg *vfg, uint16_t queue,
+		struct rte_mbuf **pkts, uint16_t nb, unsigned int budget_us);
+
 /* Stop and close the vfg port and its sub-devices. NULL is fine. */
 void vfg_destroy(struct vfg *vfg);
 

@@ -62,13 +62,15 @@ vg_setup() {
     ip -n "$VG_G" link set "$VG_VFB" up || return 1
 }
 
-# vg_start_peer RATE DURATION
+# vg_start_peer RATE DURATION [PEER OPTIONS...]
 vg_start_peer() {
+    local rate=$1 duration=$2
+    shift 2
     ip netns exec "$VG_G" "$VG_PEER" -l "$VG_CPU_PEER" --no-huge -m 256 --no-pci \
         --file-prefix "vgh$VG_ID" --log-level=lib.eal:error \
         --vdev "net_vhost0,iface=$VG_DIR/vhost.sock,queues=1" -- \
-        --dst "$VG_MAC" --rate "$1" --duration "$2" \
-        --virtio-port net_vhost0 --vf-iface "$VG_VFT" --warmup 500 \
+        --dst "$VG_MAC" --rate "$rate" --duration "$duration" \
+        --virtio-port net_vhost0 --vf-iface "$VG_VFT" --warmup 500 "$@" \
         > "$VG_DIR/peer.out" 2> "$VG_DIR/peer.err" &
     VG_PEER_PID=$!
     local i

@@ -1,47 +1,65 @@
 #!/bin/bash
 # The DPDK-guest datapath switches TX from the VF to virtio when the VF
 # goes (surprise removal, and make-before-break on prepare-unplug) and
-# back when it returns, counting frames lost across each switch. Real DPDK:
-# vfailover-guest-fwd (net_failsafe over virtio-user + a "VF" stand-in)
-# against vfg-peer (net_vhost + af_packet), in namespaces made here.
+# back when a VF with the pair's MAC returns, counting frames lost across
+# each switch. Real DPDK: vfailover-guest-fwd (net_failsafe, then
+# net_bonding mode 1, over virtio-user + a net_tap "VF") against vfg-peer
+# (net_vhost + a packet socket on the "VF" netdev), in namespaces made here.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/guest/guest-lib.sh"
 
 reason=$(vg_cannot_run)
 [ -n "$reason" ] && skip_all "$reason"
 trap vg_cleanup EXIT
-plan 14
+plan 25
 RATE=20000
 
-# ---- surprise removal ----------------------------------------------------
-vg_setup; ok $? "namespaces and veths set up"
-vg_start_peer $RATE 6; ok $? "peer started"
+# switch_lost FROM TO: frames lost across the last FROM->TO switch.
+switch_lost() {
+    sed -n "s/^switch .*from=$1 to=$2 .* lost=\([0-9]*\)$/\1/p" "$VG_DIR/peer.out" | tail -1
+}
+peer_summary() {
+    diag "$(grep -E '^(switch|sent|lost|rx_)' "$VG_DIR/peer.out" | tr '\n' ' ')"
+}
+next_run() {
+    vg_cleanup
+    VG_ID=$((VG_ID + 1)); VG_ID=${VG_ID:0:8}
+    VG_G=vgG$VG_ID VG_P=vgP$VG_ID VG_VFA=vfa$VG_ID VG_VFB=vfb$VG_ID VG_VFT=vft$VG_ID
+}
+
+# ---- 1. failsafe, surprise removal, then the VF returns -----------------
+vg_setup; ok $? "namespaces set up"
+vg_start_peer $RATE 7; ok $? "peer started"
 vg_start_guest; ok $? "guest started"
 vg_wait_status "tx=vf vf=net_tap0 vf_state=active"
-ok $? "the port runs over the VF (net_tap) and virtio-user, TX on the VF"
+ok $? "failsafe runs over the VF (net_tap) and virtio-user, TX on the VF"
 sleep 1.5
 vg_remove_vf
 vg_wait_status "tx=virtio .*vf_state=absent .*removals=1"
 ok $? "VF netdev vanished: TX moved to virtio"
+sleep 1.5
+vg_return_vf
+vg_wait_status "tx=vf .*vf_state=active .*returns=1"
+ok $? "a VF with the pair's MAC was offered back: TX returned to it"
 vg_wait_peer; ok $? "peer finished"
-diag "$(grep -E '^(switch|sent|received|lost|rx_)' "$VG_DIR/peer.out" | tr '\n' ' ')"
-[ "$(vg_peer_value rx_vf)" -gt 0 ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ]
-ok $? "replies came on the VF, then on virtio"
-grep -q "^switch n=.* from=vf to=virtio" "$VG_DIR/peer.out" &&
-    [ "$(vg_peer_value last_path)" = virtio ]
-ok $? "the peer saw the switch from VF to virtio"
-sent=$(vg_peer_value sent); lost=$(vg_peer_value lost)
-[ "$lost" -lt $((sent / 10)) ]
-ok $? "surprise removal lost $lost of $sent frames (bounded by the watcher period)"
-vg_stop_guest; ok $? "guest exits cleanly after the removal"
-vg_cleanup
+peer_summary
+grep -q "from=vf to=virtio" "$VG_DIR/peer.out" &&
+    grep -q "from=virtio to=vf" "$VG_DIR/peer.out" &&
+    [ "$(vg_peer_value last_path)" = vf ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ]
+ok $? "the peer saw replies move VF -> virtio -> VF"
+lost=$(switch_lost vf virtio)
+[ -n "$lost" ] && [ "$lost" -lt $((RATE / 10)) ]
+ok $? "surprise removal lost ${lost:-?} frames (< 100 ms of traffic)"
+lost=$(switch_lost virtio vf)
+[ -n "$lost" ] && [ "$lost" -le 32 ]
+ok $? "the VF's return lost ${lost:-?} frames (at most one burst)"
+vg_stop_guest; ok $? "guest exits cleanly"
 
-# ---- make-before-break ---------------------------------------------------
-VG_ID=$((VG_ID + 1)); VG_ID=${VG_ID:0:8}
-VG_G=vgG$VG_ID VG_P=vgP$VG_ID VG_VFA=vfa$VG_ID VG_VFB=vfb$VG_ID VG_VFT=vft$VG_ID
-vg_setup && vg_start_peer $RATE 5 && vg_start_guest &&
+# ---- 2. failsafe, make-before-break --------------------------------------
+next_run
+vg_setup && vg_start_peer $RATE 6 && vg_start_guest &&
     vg_wait_status "tx=vf .*vf_state=active"
-ok $? "second run: guest on the VF"
+ok $? "second run: failsafe guest on the VF"
 sleep 1.5
 vg_ctl prepare-unplug >/dev/null && vg_wait_status "tx=virtio .*vf_state=released"
 ok $? "prepare-unplug: TX on virtio, VF released before it goes"
@@ -49,9 +67,53 @@ sleep 0.5
 vg_remove_vf
 vg_wait_status "vf_state=absent"
 ok $? "the released VF's removal is noticed"
+sleep 0.5
+vg_return_vf
+vg_wait_status "tx=vf .*vf_state=active .*returns=1"
+ok $? "the VF came back: TX on it again"
 vg_wait_peer
-diag "$(grep -E '^(switch|sent|received|lost|rx_)' "$VG_DIR/peer.out" | tr '\n' ' ')"
-[ "$(vg_peer_value lost)" = 0 ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ]
-ok $? "make-before-break lost no frame ($(vg_peer_value lost) lost)"
+peer_summary
+lost=$(switch_lost vf virtio)
+[ "$lost" = 0 ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ]
+ok $? "make-before-break lost no frame (${lost:-?} lost)"
+vg_stop_guest; ok $? "guest exits cleanly"
+
+# ---- 3. bonding mode 1 ---------------------------------------------------
+# Mode 1 receives only on the active slave: the peer sends on the VF path
+# while it is there (as the host's switch would), else on virtio.
+next_run
+vg_setup && vg_start_peer $RATE 6 --send vf-first && vg_start_guest --mode bonding &&
+    vg_wait_status "tx=vf .*vf_state=active"
+ok $? "bonding guest on the VF"
+sleep 1.5
+vg_remove_vf
+vg_wait_status "tx=virtio .*vf_state=absent .*removals=1"
+ok $? "bonding: VF vanished, virtio slave active"
+sleep 1
+vg_return_vf
+vg_wait_status "tx=vf .*vf_state=active .*returns=1"
+ok $? "bonding: the VF is back as primary"
+vg_wait_peer
+peer_summary
+[ "$(vg_peer_value rx_virtio)" -gt 0 ] && [ "$(vg_peer_value last_path)" = vf ]
+ok $? "bonding: replies came on virtio while the VF was away, then on the VF"
+# Losses here mix both directions (the peer steers to the new VF as soon
+# as its netdev exists, before bonding activates it): reported, and
+# bounded only loosely; tests/bench/guest-failover measures them.
+[ "$(vg_peer_value lost)" -lt $((RATE / 2)) ]
+ok $? "bonding: $(vg_peer_value lost) frames lost in all (< 0.5 s of traffic)"
+vg_stop_guest; ok $? "guest exits cleanly"
+
+# ---- 4. stock failsafe does not switch -----------------------------------
+next_run
+vg_setup && vg_start_peer $RATE 4 && vg_start_guest --stock &&
+    vg_wait_status "tx=vf .*vf_state=active"
+ok $? "stock failsafe guest on the VF"
+sleep 1.5
+vg_remove_vf
+vg_wait_peer
+peer_summary
+[ "$(vg_peer_value rx_virtio)" = 0 ] && [ "$(vg_peer_value lost)" -gt $((RATE / 2)) ]
+ok $? "stock failsafe kept TX on the vanished VF: $(vg_peer_value lost) frames lost"
 vg_stop_guest
 exit $((_tap_failed > 0))

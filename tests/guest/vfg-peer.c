@@ -11,6 +11,11 @@
  *
  *   vfg-peer EAL-ARGS -- --dst MAC --rate PPS --duration S
  *            --virtio-port NAME --vf-iface NETDEV [--warmup MS]
+ *            [--send virtio|vf-first]
+ *
+ * --send vf-first sends on the VF path while its netdev is there (as the
+ * host's embedded switch steers the VM's MAC to the VF), else on virtio:
+ * net_bonding mode 1 receives only on its active slave.
  *
  * Frames sent in the first --warmup ms after the guest took the first one
  * are not analysed (the guest is still bringing its VF in).
@@ -148,12 +153,17 @@ main(int argc, char **argv)
 		{ "virtio-port", required_argument, NULL, 'v' },
 		{ "vf-iface", required_argument, NULL, 'f' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "send", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rte_ether_addr dst, src = {{ 0x02, 0, 0, 0, 0, 0xfe }};
 	const char *virtio_name = NULL, *vf_name = NULL;
 	double rate = 10000, duration = 5, warmup_ms = 0;
 	uint64_t warm_seq = 0, warm_end = 0;
+	int send_vf_first = 0;
+	static uint8_t tbuf[BURST][64];
+	struct mmsghdr tmsgs[BURST];
+	struct iovec tiovs[BURST];
 	uint16_t ports[1];
 	struct vf_sock vs = { .fd = -1 };
 	static uint8_t vbuf[BURST][128];
@@ -198,6 +208,9 @@ main(int argc, char **argv)
 		case 'w':
 			warmup_ms = strtod(optarg, NULL);
 			break;
+		case 's':
+			send_vf_first = strcmp(optarg, "vf-first") == 0;
+			break;
 		default:
 			return 2;
 		}
@@ -218,6 +231,11 @@ main(int argc, char **argv)
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_iov = &iovs[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
+		tiovs[i].iov_base = tbuf[i];
+		tiovs[i].iov_len = sizeof(tbuf[i]);
+		memset(&tmsgs[i], 0, sizeof(tmsgs[i]));
+		tmsgs[i].msg_hdr.msg_iov = &tiovs[i];
+		tmsgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	mp = rte_pktmbuf_pool_create("peer_pool", 16383, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
@@ -243,7 +261,33 @@ main(int argc, char **argv)
 			uint64_t due = (uint64_t)((double)(now - start) * rate / hz);
 			uint16_t want = due > seq ? (due - seq > BURST ? BURST : due - seq) : 0;
 
-			if (want > 0 && rte_pktmbuf_alloc_bulk(mp, pkts, want) == 0) {
+			if (want > 0 && send_vf_first && vs.fd >= 0) {
+				int n;
+
+				for (i = 0; i < want; i++) {
+					struct rte_ether_hdr *eh = (struct rte_ether_hdr *)tbuf[i];
+					struct peer_payload *pl = (struct peer_payload *)(eh + 1);
+
+					eh->dst_addr = dst;
+					eh->src_addr = src;
+					eh->ether_type = rte_cpu_to_be_16(PEER_ETHERTYPE);
+					pl->magic = PEER_MAGIC;
+					pl->seq = seq + i;
+				}
+				n = sendmmsg(vs.fd, tmsgs, want, MSG_DONTWAIT);
+				if (n < 0 && errno != EAGAIN && errno != ENOBUFS &&
+				    errno != EINTR) {
+					close(vs.fd);
+					vs.fd = -1;
+				}
+				if (n > 0) {
+					if (seq == 0)
+						warm_end = now + (uint64_t)(warmup_ms * hz / 1e3);
+					seq += n;
+					if (now < warm_end || warm_end == 0)
+						warm_seq = seq;
+				}
+			} else if (want > 0 && rte_pktmbuf_alloc_bulk(mp, pkts, want) == 0) {
 				for (i = 0; i < want; i++) {
 					struct rte_ether_hdr *eh;
 					struct peer_payload *pl;
