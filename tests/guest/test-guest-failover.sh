@@ -113,7 +113,7 @@ sleep 1.5
 vg_remove_vf
 vg_wait_peer
 peer_summary
-[ "$(vg_peer_value rx_virtio)" = 0 ] && [ "$(vg_peer_value lost)" -gt $((RATE / 2)) ]
+[ "$(vg_peer_value switches)" = 0 ] && [ "$(vg_peer_value lost)" -gt $((RATE / 2)) ]
 ok $? "stock failsafe kept TX on the vanished VF: $(vg_peer_value lost) frames lost"
 vg_stop_guest
 exit $((_tap_failed > 0))
