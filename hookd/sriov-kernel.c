@@ -401,11 +401,30 @@ kernel_vf_clear_steering(SriovBackend *be, const char *pf, guint vf, GError **er
     return FALSE;
 }
 
+/* Best effort: every setting is tried even if one fails (a driver that
+ * cannot do link state must not keep the original MAC from coming back);
+ * the first failure is reported. */
 static gboolean
 kernel_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *original,
                   GError **error)
 {
-    return kernel_vf_set_config(be, pf, vf, original, error);
+    KernelBackend *k = kb(be);
+    gboolean ok = TRUE;
+    int ifindex;
+    gsize i;
+
+    if ((ifindex = pf_ifindex(k, pf, error)) < 0)
+        return FALSE;
+    for (i = 0; i < G_N_ELEMENTS(setting_order); i++) {
+        g_autoptr(GError) local = NULL;
+        if (!(original->set & setting_order[i]) ||
+            set_one(k, pf, ifindex, vf, setting_order[i], original, &local))
+            continue;
+        if (ok)
+            g_propagate_error(error, g_steal_pointer(&local));
+        ok = FALSE;
+    }
+    return ok;
 }
 
 static void

@@ -5,7 +5,10 @@ hookd_libsriov_a_SOURCES = \
 	hookd/sriov-backend.c hookd/sriov-backend.h \
 	hookd/sriov-sysfs.c hookd/sriov-sysfs.h \
 	hookd/sriov-netlink.c hookd/sriov-netlink.h \
-	hookd/sriov-kernel.c hookd/sriov-kernel.h
+	hookd/sriov-kernel.c hookd/sriov-kernel.h \
+	hookd/sriov-emulated.c \
+	hookd/sriov-state.c hookd/sriov-state.h \
+	hookd/sriov-pool.c hookd/sriov-pool.h
 hookd_libsriov_a_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)
 
 SRIOV_LIBS = hookd/libsriov.a $(LIBNL_LIBS)

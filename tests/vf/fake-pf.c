@@ -22,10 +22,14 @@ typedef struct {
     char *fail_text;
 } PeerPf;
 
-struct _FakePfPeer {
+typedef struct {
+    FakePfPeer *peer;
     int server_fd;
-    int client_fd;
     GThread *thread;
+} PeerConn;
+
+struct _FakePfPeer {
+    GPtrArray *conns;   /* PeerConn*: one per client fd handed out */
     GMutex lock;
     GPtrArray *pfs;
     guint requests;
@@ -177,7 +181,7 @@ find_pf_locked(FakePfPeer *peer, const char *name, int ifindex)
 }
 
 static void
-send_error(FakePfPeer *peer, const struct nlmsghdr *req, int err, const char *text)
+send_error(PeerConn *conn, const struct nlmsghdr *req, int err, const char *text)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     struct nlmsghdr h = { .nlmsg_type = NLMSG_ERROR, .nlmsg_seq = req->nlmsg_seq,
@@ -191,7 +195,7 @@ send_error(FakePfPeer *peer, const struct nlmsghdr *req, int err, const char *te
     if (text && err)
         put_attr(b, NLMSGERR_ATTR_MSG, text, strlen(text) + 1);
     ((struct nlmsghdr *)b->data)->nlmsg_len = b->len;
-    (void)send(peer->server_fd, b->data, b->len, MSG_NOSIGNAL);
+    (void)send(conn->server_fd, b->data, b->len, MSG_NOSIGNAL);
 }
 
 /* One IFLA_VF_INFO: apply its settings (one request carries one in practice). */
@@ -267,8 +271,9 @@ apply_vfinfo(PeerPf *pf, struct nlattr *info)
 }
 
 static void
-handle(FakePfPeer *peer, struct nlmsghdr *h)
+handle(PeerConn *conn, struct nlmsghdr *h)
 {
+    FakePfPeer *peer = conn->peer;
     struct ifinfomsg *ifi = NLMSG_DATA(h);
     struct nlattr *tb[IFLA_MAX + 1];
     g_autoptr(GMutexLocker) l = g_mutex_locker_new(&peer->lock);
@@ -278,7 +283,7 @@ handle(FakePfPeer *peer, struct nlmsghdr *h)
     if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) ||
         nla_parse(tb, IFLA_MAX, (struct nlattr *)((guint8 *)ifi + NLMSG_ALIGN(sizeof(*ifi))),
                   h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ifi))), NULL) < 0) {
-        send_error(peer, h, -EINVAL, "malformed request");
+        send_error(conn, h, -EINVAL, "malformed request");
         return;
     }
     if (h->nlmsg_type == RTM_GETLINK) {
@@ -286,12 +291,12 @@ handle(FakePfPeer *peer, struct nlmsghdr *h)
         pf = tb[IFLA_IFNAME] ? find_pf_locked(peer, nla_get_string(tb[IFLA_IFNAME]), 0)
                              : find_pf_locked(peer, NULL, ifi->ifi_index);
         if (!pf) {
-            send_error(peer, h, -ENODEV, NULL);
+            send_error(conn, h, -ENODEV, NULL);
             return;
         }
         b = fake_pf_build_newlink(pf->name, pf->ifindex, (FakeVfState *)pf->vfs->data,
                                   pf->vfs->len, h->nlmsg_seq);
-        (void)send(peer->server_fd, b->data, b->len, MSG_NOSIGNAL);
+        (void)send(conn->server_fd, b->data, b->len, MSG_NOSIGNAL);
         return;
     }
     if (h->nlmsg_type == RTM_NEWLINK) {
@@ -300,7 +305,7 @@ handle(FakePfPeer *peer, struct nlmsghdr *h)
 
         pf = find_pf_locked(peer, NULL, ifi->ifi_index);
         if (!pf) {
-            send_error(peer, h, -ENODEV, NULL);
+            send_error(conn, h, -ENODEV, NULL);
             return;
         }
         if (tb[IFLA_VFINFO_LIST]) {
@@ -313,20 +318,20 @@ handle(FakePfPeer *peer, struct nlmsghdr *h)
                     break;
             }
         }
-        send_error(peer, h, rc, rc == pf->fail_err ? pf->fail_text : NULL);
+        send_error(conn, h, rc, rc == pf->fail_err ? pf->fail_text : NULL);
         return;
     }
-    send_error(peer, h, -EOPNOTSUPP, NULL);
+    send_error(conn, h, -EOPNOTSUPP, NULL);
 }
 
 static gpointer
 peer_thread(gpointer data)
 {
-    FakePfPeer *peer = data;
+    PeerConn *conn = data;
     guint8 *buf = g_malloc(65536);
 
     for (;;) {
-        ssize_t n = recv(peer->server_fd, buf, 65536, 0);
+        ssize_t n = recv(conn->server_fd, buf, 65536, 0);
         struct nlmsghdr *h;
         int rem;
 
@@ -336,7 +341,7 @@ peer_thread(gpointer data)
             break;
         rem = (int)n;
         for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (guint)rem); h = NLMSG_NEXT(h, rem))
-            handle(peer, h);
+            handle(conn, h);
     }
     g_free(buf);
     return NULL;
@@ -346,6 +351,19 @@ FakePfPeer *
 fake_pf_peer_new(void)
 {
     FakePfPeer *peer = g_new0(FakePfPeer, 1);
+
+    g_mutex_init(&peer->lock);
+    peer->pfs = g_ptr_array_new_with_free_func(peer_pf_free);
+    peer->conns = g_ptr_array_new();
+    return peer;
+}
+
+/* Each call opens a new channel served by its own thread; all channels see
+ * the same PFs (a restarted daemon talks to the same driver). */
+int
+fake_pf_peer_take_client_fd(FakePfPeer *peer)
+{
+    PeerConn *conn = g_new0(PeerConn, 1);
     int sv[2];
     int big = 4 * 1024 * 1024;
 
@@ -355,33 +373,29 @@ fake_pf_peer_new(void)
         (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
     if (setsockopt(sv[1], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
         (void)setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    peer->server_fd = sv[0];
-    peer->client_fd = sv[1];
-    g_mutex_init(&peer->lock);
-    peer->pfs = g_ptr_array_new_with_free_func(peer_pf_free);
-    peer->thread = g_thread_new("fake-pf", peer_thread, peer);
-    return peer;
-}
-
-int
-fake_pf_peer_take_client_fd(FakePfPeer *peer)
-{
-    int fd = peer->client_fd;
-    peer->client_fd = -1;
-    return fd;
+    conn->peer = peer;
+    conn->server_fd = sv[0];
+    conn->thread = g_thread_new("fake-pf", peer_thread, conn);
+    g_ptr_array_add(peer->conns, conn);
+    return sv[1];
 }
 
 void
 fake_pf_peer_free(FakePfPeer *peer)
 {
+    guint i;
+
     if (!peer)
         return;
-    /* The peer thread ends when the client side closes. */
-    if (peer->client_fd >= 0)
-        close(peer->client_fd);
-    shutdown(peer->server_fd, SHUT_RD);
-    g_thread_join(peer->thread);
-    close(peer->server_fd);
+    for (i = 0; i < peer->conns->len; i++) {
+        PeerConn *conn = g_ptr_array_index(peer->conns, i);
+        /* Ends the thread even if the client end is still open. */
+        shutdown(conn->server_fd, SHUT_RDWR);
+        g_thread_join(conn->thread);
+        close(conn->server_fd);
+        g_free(conn);
+    }
+    g_ptr_array_unref(peer->conns);
     g_ptr_array_unref(peer->pfs);
     g_mutex_clear(&peer->lock);
     g_free(peer);

@@ -22,7 +22,8 @@ FakePfPeer *fake_pf_peer_new(void);
 void fake_pf_peer_free(FakePfPeer *peer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakePfPeer, fake_pf_peer_free)
 
-/* The client end (give it to sriov_nl_new_for_fd, which owns it). */
+/* A new client end, served by its own thread (give it to
+ * sriov_nl_new_for_fd, which owns it). Every channel sees the same PFs. */
 int fake_pf_peer_take_client_fd(FakePfPeer *peer);
 
 void fake_pf_peer_add_pf(FakePfPeer *peer, const char *name, int ifindex, guint num_vfs);

@@ -1,0 +1,823 @@
+/* Emulated VF backend: a software SR-IOV NIC for hosts without one.
+ *
+ * The PF is a Linux bridge (named like the PF) playing the NIC's embedded
+ * switch, with an optional uplink port (the "wire"). Each VF is a persistent
+ * tap on that bridge, named PFvN, given to the guest as a hot-plugged PCIe
+ * e1000e by the libvirt side. Policy is enforced by real kernel features:
+ *
+ *   MAC steering   static FDB entry (MAC, VF VLAN) on the VF's tap; VF ports
+ *                  have learning and unicast flooding off, so unicast reaches
+ *                  a VF only through its configured MAC — as on a NIC, and
+ *                  clearing steering (deleting the entry) stops delivery.
+ *                  Broadcast/multicast still flood (ARP, ND work).
+ *   VLAN           bridge VLAN filtering: the VF's tap has the VLAN as PVID,
+ *                  egress untagged; the uplink carries it tagged.
+ *   QinQ           the bridge's vlan_protocol is per PF ([pf:NAME]
+ *                  vlan-protocol = 802.1ad): on such a PF the VF VLAN is an
+ *                  S-tag pushed on the way to the uplink, and 802.1Q-tagged
+ *                  guest frames are "untagged" for the bridge, so the guest's
+ *                  C-tag travels inside the S-tag. One bridge has one tag
+ *                  protocol, so a VF asking for the other protocol than its
+ *                  PF's is refused (a real NIC does it per VF; modelling that
+ *                  would need a second bridge per PF chained through a veth,
+ *                  with FDB entries on both — not worth it for a test NIC).
+ *   anti-spoof     nftables, family bridge, one table per PF named
+ *                  "vfailover-PF", rebuilt atomically (nft -f -) on change.
+ *   TX rate        tc: clsact + matchall police on the tap's ingress (what
+ *                  the guest transmits enters the host on the tap). Minimum
+ *                  rate and VLAN QoS bits are recorded, not enforced.
+ *   link state     the tap's admin state (disable = down: nothing passes).
+ *   trust          recorded only (the emulated NIC has no privileged VF
+ *                  requests to grant).
+ *   stats          the tap's counters, seen from the VF (rx = towards guest).
+ *
+ * Links, bridge ports, VLANs and FDB entries go through the netlink send
+ * path of sriov-netlink.c; nft and tc run with argv vectors (their input is
+ * built only from names and MACs we generated or validated). The applied
+ * configuration is kept in memory; after a restart a VF's state is its clean
+ * state until the pool re-applies or restores it. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <linux/if_bridge.h>
+#include <linux/if_tun.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+
+#include "sriov-backend.h"
+#include "sriov-netlink.h"
+
+#define EMU_MAX_VFS 256
+#define TOOL_TIMEOUT_MS 10000
+
+typedef struct {
+    SriovVfConfig cfg;          /* applied (set: what has been applied) */
+    guint16 fdb_vid;            /* VLAN of the installed static FDB entry */
+    gboolean fdb_installed;
+    guint8 fdb_mac[6];
+} EmuVf;
+
+typedef struct {
+    char *name;
+    char *uplink;
+    guint16 proto;
+    EmuVf vfs[EMU_MAX_VFS];
+} EmuPf;
+
+typedef struct {
+    SriovBackend parent;
+    SriovNl *nl;
+    GHashTable *pfs;            /* name -> EmuPf* */
+} EmuBackend;
+
+static EmuBackend *
+eb(SriovBackend *be)
+{
+    return (EmuBackend *)be;
+}
+
+static void
+emu_pf_free(gpointer p)
+{
+    EmuPf *pf = p;
+    g_free(pf->name);
+    g_free(pf->uplink);
+    g_free(pf);
+}
+
+static char *
+tap_name(const char *pf, guint vf)
+{
+    g_autofree char *suffix = g_strdup_printf("v%u", vf);
+    int room = IFNAMSIZ - 1 - (int)strlen(suffix);
+    return g_strdup_printf("%.*s%s", room, pf, suffix);
+}
+
+static EmuPf *
+get_pf(EmuBackend *e, const char *pf, guint vf, GError **error)
+{
+    EmuPf *p = g_hash_table_lookup(e->pfs, pf);
+
+    if (!p) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s: not an open emulated PF", pf);
+        return NULL;
+    }
+    if (vf >= EMU_MAX_VFS) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: no such VF (an emulated PF has at most %u)", pf, vf,
+                    EMU_MAX_VFS);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- netlink requests ---- */
+
+static gboolean
+talk(EmuBackend *e, struct nl_msg *msg, GError **error, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* Send @msg; on failure the error is "<fmt...>: <errno text> (kernel: ...)". */
+static gboolean
+talk(EmuBackend *e, struct nl_msg *msg, GError **error, const char *fmt, ...)
+{
+    g_autofree char *ext_ack = NULL;
+    int rc = sriov_nl_talk(e->nl, msg, NULL, &ext_ack);
+
+    nlmsg_free(msg);
+    if (rc < 0) {
+        g_autofree char *what = NULL;
+        g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
+        va_list ap;
+        va_start(ap, fmt);
+        what = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        g_set_error(error, SRIOV_ERROR,
+                    rc == -ENODEV ? SRIOV_ERROR_NOT_FOUND
+                                  : rc == -EOPNOTSUPP ? SRIOV_ERROR_NOT_SUPPORTED
+                                                      : SRIOV_ERROR_FAILED,
+                    "%s: %s", what, why);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static struct nl_msg *
+link_msg(int type, int flags, int family, int ifindex)
+{
+    struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK | flags);
+    struct ifinfomsg ifi = { .ifi_family = family, .ifi_index = ifindex };
+
+    if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
+        g_error("out of memory building a netlink message");
+    return msg;
+}
+
+static int
+ifindex_of(const char *name)
+{
+    return (int)if_nametoindex(name);
+}
+
+/* Create the bridge, or switch an existing one to VLAN filtering with
+ * @proto. */
+static gboolean
+bridge_setup(EmuBackend *e, const char *name, guint16 proto, GError **error)
+{
+    int idx = ifindex_of(name);
+    struct nl_msg *msg = link_msg(RTM_NEWLINK, idx ? 0 : NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, idx);
+    struct nlattr *info, *data;
+
+    if (!idx)
+        nla_put_string(msg, IFLA_IFNAME, name);
+    info = nla_nest_start(msg, IFLA_LINKINFO);
+    nla_put_string(msg, IFLA_INFO_KIND, "bridge");
+    data = nla_nest_start(msg, IFLA_INFO_DATA);
+    nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1);
+    nla_put_u16(msg, IFLA_BR_VLAN_PROTOCOL, g_htons(proto));
+    if (!idx)
+        nla_put_u16(msg, IFLA_BR_VLAN_DEFAULT_PVID, 1);
+    nla_nest_end(msg, data);
+    nla_nest_end(msg, info);
+    return talk(e, msg, error, "PF %s: cannot %s its bridge", name, idx ? "configure" : "create");
+}
+
+static gboolean
+link_set(EmuBackend *e, const char *name, int master, gboolean set_master, gboolean up,
+         GError **error)
+{
+    int idx = ifindex_of(name);
+    struct nl_msg *msg;
+    struct ifinfomsg *ifi;
+
+    if (!idx) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "network device %s does not exist", name);
+        return FALSE;
+    }
+    msg = link_msg(RTM_NEWLINK, 0, AF_UNSPEC, idx);
+    ifi = nlmsg_data(nlmsg_hdr(msg));
+    ifi->ifi_change = IFF_UP;
+    ifi->ifi_flags = up ? IFF_UP : 0;
+    if (set_master)
+        nla_put_u32(msg, IFLA_MASTER, master);
+    return talk(e, msg, error, "cannot set up network device %s", name);
+}
+
+/* Bridge port flags of a VF: no learning, no unicast flooding. */
+static gboolean
+port_flags(EmuBackend *e, const char *port, gboolean vf_port, GError **error)
+{
+    struct nl_msg *msg = link_msg(RTM_SETLINK, 0, AF_BRIDGE, ifindex_of(port));
+    struct nlattr *pi = nla_nest_start(msg, IFLA_PROTINFO);
+
+    nla_put_u8(msg, IFLA_BRPORT_LEARNING, vf_port ? 0 : 1);
+    nla_put_u8(msg, IFLA_BRPORT_UNICAST_FLOOD, vf_port ? 0 : 1);
+    nla_nest_end(msg, pi);
+    return talk(e, msg, error, "cannot set the bridge port flags of %s", port);
+}
+
+/* `bridge vlan add|del dev PORT vid VID [pvid untagged]` */
+static gboolean
+port_vlan(EmuBackend *e, const char *port, guint16 vid, gboolean add, gboolean pvid_untagged,
+          GError **error)
+{
+    struct nl_msg *msg = link_msg(add ? RTM_SETLINK : RTM_DELLINK, 0, AF_BRIDGE, ifindex_of(port));
+    struct bridge_vlan_info vi = { .vid = vid };
+    struct nlattr *spec;
+
+    if (pvid_untagged)
+        vi.flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED;
+    spec = nla_nest_start(msg, IFLA_AF_SPEC);
+    nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi);
+    nla_nest_end(msg, spec);
+    return talk(e, msg, error, "cannot %s VLAN %u %s bridge port %s", add ? "add" : "remove",
+                vid, add ? "to" : "from", port);
+}
+
+/* `bridge fdb add|del MAC dev PORT master static vlan VID` */
+static gboolean
+fdb(EmuBackend *e, const char *port, const guint8 mac[6], guint16 vid, gboolean add,
+    GError **error)
+{
+    struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+                                            NLM_F_REQUEST | NLM_F_ACK |
+                                            (add ? NLM_F_CREATE | NLM_F_REPLACE : 0));
+    struct ndmsg nd = { .ndm_family = AF_BRIDGE, .ndm_ifindex = ifindex_of(port),
+                        .ndm_state = NUD_NOARP, .ndm_flags = NTF_MASTER };
+    g_autofree char *text = sriov_mac_to_string(mac);
+
+    if (!msg || nlmsg_append(msg, &nd, sizeof(nd), NLMSG_ALIGNTO) < 0)
+        g_error("out of memory building a netlink message");
+    nla_put(msg, NDA_LLADDR, 6, mac);
+    nla_put_u16(msg, NDA_VLAN, vid);
+    return talk(e, msg, error, "cannot %s the static FDB entry %s vlan %u on %s",
+                add ? "add" : "remove", text, vid, port);
+}
+
+/* ---- external tools (argv vectors only) ---- */
+
+static gboolean
+run_tool(const char *const *argv, const char *input, gboolean ignore_failure, GError **error)
+{
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autofree char *err_text = NULL;
+    g_autoptr(GError) local = NULL;
+
+    proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                       G_SUBPROCESS_FLAGS_STDERR_PIPE, &local);
+    if (!proc || !g_subprocess_communicate_utf8(proc, input, NULL, NULL, &err_text, &local)) {
+        if (ignore_failure)
+            return TRUE;
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED, "cannot run %s: %s", argv[0],
+                    local->message);
+        return FALSE;
+    }
+    if (!g_subprocess_get_successful(proc) && !ignore_failure) {
+        g_autofree char *cmd = g_strjoinv(" ", (char **)argv);
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED, "'%s' failed: %s", cmd,
+                    err_text ? g_strstrip(err_text) : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Rebuild the PF's anti-spoof table in one nft transaction. */
+static gboolean
+nft_sync(EmuPf *pf, GError **error)
+{
+    static const char *const argv[] = { "nft", "-f", "-", NULL };
+    g_autoptr(GString) s = g_string_new(NULL);
+    guint i;
+
+    g_string_append_printf(s, "add table bridge vfailover-%s\n", pf->name);
+    g_string_append_printf(s, "delete table bridge vfailover-%s\n", pf->name);
+    g_string_append_printf(s, "table bridge vfailover-%s {\n"
+                              "  chain vf-antispoof {\n"
+                              "    type filter hook prerouting priority -200; policy accept;\n",
+                           pf->name);
+    for (i = 0; i < EMU_MAX_VFS; i++) {
+        const SriovVfConfig *c = &pf->vfs[i].cfg;
+        if ((c->set & SRIOV_VF_SET_SPOOFCHK) && c->spoofchk && (c->set & SRIOV_VF_SET_MAC) &&
+            !sriov_mac_is_zero(c->mac)) {
+            g_autofree char *tap = tap_name(pf->name, i);
+            g_autofree char *mac = sriov_mac_to_string(c->mac);
+            g_string_append_printf(s, "    iifname \"%s\" ether saddr != %s counter drop\n", tap, mac);
+        }
+    }
+    g_string_append(s, "  }\n}\n");
+    if (!run_tool(argv, s->str, FALSE, error)) {
+        g_prefix_error(error, "PF %s: cannot update its anti-spoof rules: ", pf->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+tc_rate(const char *pf, guint vf, const char *tap, guint32 max_mbps, GError **error)
+{
+    const char *const del[] = { "tc", "qdisc", "del", "dev", tap, "clsact", NULL };
+    const char *const add[] = { "tc", "qdisc", "add", "dev", tap, "clsact", NULL };
+    g_autofree char *rate = g_strdup_printf("%umbit", max_mbps);
+    /* 20 ms worth of bytes, at least a few full frames. */
+    g_autofree char *burst = g_strdup_printf("%u", MAX(max_mbps * 1000000u / 8u / 50u, 16384u));
+    const char *const filter[] = {
+        "tc", "filter", "add", "dev", tap, "ingress", "pref", "1", "matchall",
+        "action", "police", "rate", rate, "burst", burst, "conform-exceed", "drop", NULL,
+    };
+
+    (void)run_tool(del, NULL, TRUE, NULL);
+    if (max_mbps == 0)
+        return TRUE;
+    if (!run_tool(add, NULL, FALSE, error) || !run_tool(filter, NULL, FALSE, error)) {
+        g_prefix_error(error, "PF %s VF %u: cannot set TX rate to max %u Mb/s: ", pf, vf, max_mbps);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- tap devices ---- */
+
+static gboolean
+tap_create(const char *name, gboolean persist, GError **error)
+{
+    struct ifreq ifr;
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+    if (fd < 0) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED, "cannot open /dev/net/tun: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    g_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, persist ? 1 : 0) < 0) {
+        int err = errno;
+        close(fd);
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED, "cannot %s tap %s: %s",
+                    persist ? "create" : "remove", name, g_strerror(err));
+        return FALSE;
+    }
+    close(fd);
+    return TRUE;
+}
+
+/* ---- applying a configuration ---- */
+
+static gboolean
+apply(EmuBackend *e, EmuPf *pf, guint vf, const SriovVfConfig *want, GError **error)
+{
+    EmuVf *v = &pf->vfs[vf];
+    SriovVfConfig next = v->cfg;
+    g_autofree char *tap = tap_name(pf->name, vf);
+    guint16 old_vid, new_vid;
+
+    if (!ifindex_of(tap)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: its tap %s does not exist", pf->name, vf, tap);
+        return FALSE;
+    }
+    if ((want->set & SRIOV_VF_SET_VLAN) && want->vlan != 0 &&
+        (want->vlan_proto ? want->vlan_proto : SRIOV_VLAN_PROTO_8021Q) != pf->proto) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED,
+                    "PF %s VF %u: cannot set VLAN %u with protocol %s: the emulated PF's "
+                    "bridge uses %s (vlan-protocol in [pf:%s])", pf->name, vf, want->vlan,
+                    want->vlan_proto == SRIOV_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q",
+                    pf->proto == SRIOV_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q", pf->name);
+        return FALSE;
+    }
+
+    if (want->set & SRIOV_VF_SET_MAC)
+        memcpy(next.mac, want->mac, 6);
+    if (want->set & SRIOV_VF_SET_VLAN) {
+        next.vlan = want->vlan;
+        next.qos = want->qos;
+        next.vlan_proto = pf->proto;
+    }
+    if (want->set & SRIOV_VF_SET_SPOOFCHK)
+        next.spoofchk = want->spoofchk;
+    if (want->set & SRIOV_VF_SET_TRUST)
+        next.trust = want->trust;
+    if (want->set & SRIOV_VF_SET_RATE) {
+        next.min_tx_rate_mbps = want->min_tx_rate_mbps;
+        next.max_tx_rate_mbps = want->max_tx_rate_mbps;
+    }
+    if (want->set & SRIOV_VF_SET_LINK_STATE)
+        next.link_state = want->link_state;
+    next.set |= want->set;
+
+    /* VLAN: the tap's PVID (1 = untagged VF); the uplink carries it tagged. */
+    old_vid = v->cfg.vlan ? v->cfg.vlan : 1;
+    new_vid = next.vlan ? next.vlan : 1;
+    if (old_vid != new_vid) {
+        if (!port_vlan(e, tap, new_vid, TRUE, TRUE, error) ||
+            !port_vlan(e, tap, old_vid, FALSE, FALSE, error))
+            goto fail_vlan;
+        if (new_vid != 1 && pf->uplink && !port_vlan(e, pf->uplink, new_vid, TRUE, FALSE, error))
+            goto fail_vlan;
+    }
+    v->cfg.vlan = next.vlan;
+    v->cfg.qos = next.qos;
+    v->cfg.vlan_proto = next.vlan_proto;
+    v->cfg.set |= next.set & SRIOV_VF_SET_VLAN;
+
+    /* MAC steering follows both the MAC and the VLAN. */
+    if (v->fdb_installed && (memcmp(v->fdb_mac, next.mac, 6) != 0 || v->fdb_vid != new_vid)) {
+        if (!fdb(e, tap, v->fdb_mac, v->fdb_vid, FALSE, error))
+            goto fail_mac;
+        v->fdb_installed = FALSE;
+    }
+    if (!sriov_mac_is_zero(next.mac) && !v->fdb_installed) {
+        if (!fdb(e, tap, next.mac, new_vid, TRUE, error))
+            goto fail_mac;
+        memcpy(v->fdb_mac, next.mac, 6);
+        v->fdb_vid = new_vid;
+        v->fdb_installed = TRUE;
+    }
+    memcpy(v->cfg.mac, next.mac, 6);
+    v->cfg.set |= next.set & SRIOV_VF_SET_MAC;
+
+    if ((want->set & (SRIOV_VF_SET_SPOOFCHK | SRIOV_VF_SET_MAC))) {
+        SriovVfConfig saved = v->cfg;
+        v->cfg.spoofchk = next.spoofchk;
+        v->cfg.set |= next.set & SRIOV_VF_SET_SPOOFCHK;
+        if (!nft_sync(pf, error)) {
+            v->cfg = saved;
+            g_prefix_error(error, "PF %s VF %u: cannot set spoofchk: ", pf->name, vf);
+            return FALSE;
+        }
+    }
+    v->cfg.trust = next.trust;
+    v->cfg.set |= next.set & SRIOV_VF_SET_TRUST;
+
+    if ((want->set & SRIOV_VF_SET_RATE) &&
+        next.max_tx_rate_mbps != ((v->cfg.set & SRIOV_VF_SET_RATE) ? v->cfg.max_tx_rate_mbps : 0)) {
+        if (!tc_rate(pf->name, vf, tap, next.max_tx_rate_mbps, error))
+            return FALSE;
+    }
+    v->cfg.min_tx_rate_mbps = next.min_tx_rate_mbps;
+    v->cfg.max_tx_rate_mbps = next.max_tx_rate_mbps;
+    v->cfg.set |= next.set & SRIOV_VF_SET_RATE;
+
+    if (want->set & SRIOV_VF_SET_LINK_STATE) {
+        if (!link_set(e, tap, 0, FALSE, next.link_state != SRIOV_LINK_STATE_DISABLE, error)) {
+            g_prefix_error(error, "PF %s VF %u: cannot set link state to %s: ", pf->name, vf,
+                           sriov_link_state_to_string(next.link_state));
+            return FALSE;
+        }
+        v->cfg.link_state = next.link_state;
+        v->cfg.set |= SRIOV_VF_SET_LINK_STATE;
+    }
+    return TRUE;
+
+fail_vlan:
+    g_prefix_error(error, "PF %s VF %u: cannot set VLAN to %u: ", pf->name, vf, next.vlan);
+    return FALSE;
+fail_mac: {
+        g_autofree char *mac = sriov_mac_to_string(next.mac);
+        g_prefix_error(error, "PF %s VF %u: cannot set MAC to %s: ", pf->name, vf, mac);
+        return FALSE;
+    }
+}
+
+/* The state of a VF nobody configured. */
+static void
+clean_config(SriovVfConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->set = SRIOV_VF_SET_ALL;
+    cfg->vlan_proto = SRIOV_VLAN_PROTO_8021Q;
+    cfg->link_state = SRIOV_LINK_STATE_AUTO;
+}
+
+/* ---- operations ---- */
+
+static gboolean
+emu_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params, guint *total_vfs,
+            GError **error)
+{
+    EmuBackend *e = eb(be);
+    EmuPf *p = g_hash_table_lookup(e->pfs, pf);
+    guint16 proto = params && params->vlan_protocol ? params->vlan_protocol
+                                                    : SRIOV_VLAN_PROTO_8021Q;
+    const char *uplink = params ? params->uplink : NULL;
+    guint i;
+
+    if (strlen(pf) >= IFNAMSIZ) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
+                    "PF %s: name longer than %d characters", pf, IFNAMSIZ - 1);
+        return FALSE;
+    }
+    if (uplink && !ifindex_of(uplink)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s: uplink %s does not exist", pf, uplink);
+        return FALSE;
+    }
+    if (!bridge_setup(e, pf, proto, error) || !link_set(e, pf, 0, FALSE, TRUE, error))
+        return FALSE;
+    if (uplink && (!link_set(e, uplink, ifindex_of(pf), TRUE, TRUE, error) ||
+                   !port_flags(e, uplink, FALSE, error))) {
+        g_prefix_error(error, "PF %s: cannot attach uplink %s: ", pf, uplink);
+        return FALSE;
+    }
+    if (!p) {
+        p = g_new0(EmuPf, 1);
+        p->name = g_strdup(pf);
+        for (i = 0; i < EMU_MAX_VFS; i++)
+            clean_config(&p->vfs[i].cfg);
+        g_hash_table_insert(e->pfs, p->name, p);
+    }
+    g_free(p->uplink);
+    p->uplink = g_strdup(uplink);
+    p->proto = proto;
+    if (!nft_sync(p, error))
+        return FALSE;
+    *total_vfs = EMU_MAX_VFS;
+    return TRUE;
+}
+
+static gboolean
+emu_pf_get_num_vfs(SriovBackend *be, const char *pf, guint *num_vfs, GError **error)
+{
+    guint i;
+
+    if (!get_pf(eb(be), pf, 0, error))
+        return FALSE;
+    for (i = 0; i < EMU_MAX_VFS; i++) {
+        g_autofree char *tap = tap_name(pf, i);
+        if (!ifindex_of(tap))
+            break;
+    }
+    *num_vfs = i;
+    return TRUE;
+}
+
+/* A VF's tap in its clean state on the PF's bridge. */
+static gboolean
+vf_port_setup(EmuBackend *e, EmuPf *p, guint vf, GError **error)
+{
+    g_autofree char *tap = tap_name(p->name, vf);
+
+    if (!ifindex_of(tap) && !tap_create(tap, TRUE, error))
+        goto fail;
+    if (!link_set(e, tap, ifindex_of(p->name), TRUE, TRUE, error) ||
+        !port_flags(e, tap, TRUE, error))
+        goto fail;
+    return TRUE;
+fail:
+    g_prefix_error(error, "PF %s VF %u: ", p->name, vf);
+    return FALSE;
+}
+
+static gboolean
+emu_pf_set_num_vfs(SriovBackend *be, const char *pf, guint num_vfs, GError **error)
+{
+    EmuBackend *e = eb(be);
+    EmuPf *p = get_pf(e, pf, 0, error);
+    guint i;
+
+    if (!p)
+        return FALSE;
+    if (num_vfs > EMU_MAX_VFS) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
+                    "PF %s: %u VFs requested but an emulated PF supports at most %u",
+                    pf, num_vfs, EMU_MAX_VFS);
+        return FALSE;
+    }
+    for (i = 0; i < num_vfs; i++)
+        if (!vf_port_setup(e, p, i, error))
+            return FALSE;
+    for (i = num_vfs; i < EMU_MAX_VFS; i++) {
+        g_autofree char *tap = tap_name(pf, i);
+        if (!ifindex_of(tap))
+            break;
+        if (!tap_create(tap, FALSE, error))
+            return FALSE;
+        clean_config(&p->vfs[i].cfg);
+        p->vfs[i].fdb_installed = FALSE;
+    }
+    return nft_sync(p, error);
+}
+
+static gboolean
+emu_vf_get_info(SriovBackend *be, const char *pf, guint vf, SriovVfInfo *info, GError **error)
+{
+    g_autofree char *tap = NULL;
+
+    if (!get_pf(eb(be), pf, vf, error))
+        return FALSE;
+    tap = tap_name(pf, vf);
+    if (!ifindex_of(tap)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
+        return FALSE;
+    }
+    memset(info, 0, sizeof(*info));
+    info->netdev = g_steal_pointer(&tap);
+    info->driver = g_strdup("tap");
+    return TRUE;
+}
+
+/* Restore = a fresh tap: deleting the device drops its FDB entries, VLANs
+ * and tc state whatever this process remembers (it may have restarted),
+ * then the original settings are applied to the clean port. */
+static gboolean
+emu_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *original,
+               GError **error)
+{
+    EmuBackend *e = eb(be);
+    EmuPf *p = get_pf(e, pf, vf, error);
+    g_autofree char *tap = NULL;
+    SriovVfConfig want;
+    int idx;
+
+    if (!p)
+        return FALSE;
+    tap = tap_name(pf, vf);
+    idx = ifindex_of(tap);
+    if (!idx) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
+        return FALSE;
+    }
+    if (!talk(e, link_msg(RTM_DELLINK, 0, AF_UNSPEC, idx), error,
+              "PF %s VF %u: cannot reset tap %s", pf, vf, tap))
+        return FALSE;
+    clean_config(&p->vfs[vf].cfg);
+    p->vfs[vf].fdb_installed = FALSE;
+    if (!vf_port_setup(e, p, vf, error))
+        return FALSE;
+    want = *original;
+    if (want.set & SRIOV_VF_SET_VLAN && want.vlan == 0)
+        want.vlan_proto = p->proto;
+    /* spoofchk/MAC changes rebuild the nft table: force it for the reset. */
+    want.set |= SRIOV_VF_SET_SPOOFCHK;
+    return apply(e, p, vf, &want, error);
+}
+
+static gboolean
+emu_vf_reserve(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    EmuBackend *e = eb(be);
+    EmuPf *p = get_pf(e, pf, vf, error);
+    g_autofree char *tap = NULL;
+
+    if (!p)
+        return FALSE;
+    tap = tap_name(pf, vf);
+    if (!ifindex_of(tap)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
+        return FALSE;
+    }
+    return vf_port_setup(e, p, vf, error);
+}
+
+static gboolean
+emu_vf_release(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    return get_pf(eb(be), pf, vf, error) != NULL;
+}
+
+static gboolean
+emu_vf_bind(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    /* The tap is handed to QEMU as is: nothing to bind. */
+    return get_pf(eb(be), pf, vf, error) != NULL;
+}
+
+static gboolean
+emu_vf_bind_host(SriovBackend *be, const char *pf, guint vf, const char *driver, GError **error)
+{
+    return emu_vf_bind(be, pf, vf, error);
+}
+
+static gboolean
+emu_vf_set_config(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *cfg,
+                  GError **error)
+{
+    EmuBackend *e = eb(be);
+    EmuPf *p;
+
+    if (!sriov_vf_config_validate(cfg, pf, vf, error) || !(p = get_pf(e, pf, vf, error)))
+        return FALSE;
+    return apply(e, p, vf, cfg, error);
+}
+
+static gboolean
+emu_vf_get_config(SriovBackend *be, const char *pf, guint vf, SriovVfConfig *cfg, GError **error)
+{
+    EmuPf *p = get_pf(eb(be), pf, vf, error);
+    g_autofree char *tap = NULL;
+
+    if (!p)
+        return FALSE;
+    tap = tap_name(pf, vf);
+    if (!ifindex_of(tap)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
+        return FALSE;
+    }
+    *cfg = p->vfs[vf].cfg;
+    cfg->set = SRIOV_VF_SET_ALL;
+    if (!cfg->vlan_proto)
+        cfg->vlan_proto = SRIOV_VLAN_PROTO_8021Q;
+    return TRUE;
+}
+
+static gboolean
+emu_vf_get_stats(SriovBackend *be, const char *pf, guint vf, SriovVfStats *stats, GError **error)
+{
+    EmuBackend *e = eb(be);
+    g_autofree char *tap = NULL;
+    g_autoptr(GBytes) reply = NULL;
+    g_autofree char *ext_ack = NULL;
+    guint64 rxp, txp, rxb, txb, rxd, txd, mc;
+    int rc;
+
+    if (!get_pf(e, pf, vf, error))
+        return FALSE;
+    tap = tap_name(pf, vf);
+    rc = sriov_nl_get_link(e->nl, tap, 0, &reply, &ext_ack);
+    if (rc < 0) {
+        g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
+        g_set_error(error, SRIOV_ERROR, rc == -ENODEV ? SRIOV_ERROR_NOT_FOUND : SRIOV_ERROR_FAILED,
+                    "PF %s VF %u: cannot read the counters of tap %s: %s", pf, vf, tap, why);
+        return FALSE;
+    }
+    if (!sriov_nl_parse_link_stats(g_bytes_get_data(reply, NULL), g_bytes_get_size(reply), NULL,
+                                   &rxp, &txp, &rxb, &txb, &rxd, &txd, &mc)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s VF %u: unexpected answer reading tap %s", pf, vf, tap);
+        return FALSE;
+    }
+    /* The tap transmits towards the guest: that is what the VF receives. */
+    memset(stats, 0, sizeof(*stats));
+    stats->rx_packets = txp;
+    stats->rx_bytes = txb;
+    stats->tx_packets = rxp;
+    stats->tx_bytes = rxb;
+    stats->rx_dropped = txd;
+    stats->tx_dropped = rxd;
+    stats->multicast = mc;
+    return TRUE;
+}
+
+static gboolean
+emu_vf_clear_steering(SriovBackend *be, const char *pf, guint vf, GError **error)
+{
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC };
+    return emu_vf_set_config(be, pf, vf, &cfg, error);
+}
+
+static void
+emu_free(SriovBackend *be)
+{
+    EmuBackend *e = eb(be);
+    g_hash_table_unref(e->pfs);
+    sriov_nl_free(e->nl);
+    g_free(e);
+}
+
+static const SriovBackendOps emu_ops = {
+    .name = "emulated",
+    .pf_open = emu_pf_open,
+    .pf_get_num_vfs = emu_pf_get_num_vfs,
+    .pf_set_num_vfs = emu_pf_set_num_vfs,
+    .vf_get_info = emu_vf_get_info,
+    .vf_reserve = emu_vf_reserve,
+    .vf_release = emu_vf_release,
+    .vf_bind_vfio = emu_vf_bind,
+    .vf_bind_host = emu_vf_bind_host,
+    .vf_set_config = emu_vf_set_config,
+    .vf_get_config = emu_vf_get_config,
+    .vf_get_stats = emu_vf_get_stats,
+    .vf_clear_steering = emu_vf_clear_steering,
+    .vf_restore = emu_vf_restore,
+    .free = emu_free,
+};
+
+SriovBackend *
+sriov_emulated_backend_new(GError **error)
+{
+    EmuBackend *e;
+    SriovNl *nl = sriov_nl_open(error);
+
+    if (!nl)
+        return NULL;
+    e = g_new0(EmuBackend, 1);
+    e->parent.ops = &emu_ops;
+    e->nl = nl;
+    e->pfs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, emu_pf_free);
+    return &e->parent;
+}

@@ -1,0 +1,442 @@
+/* VF pool and policy (hookd/sriov-pool.c) on the kernel backend with the fake
+ * SR-IOV kernel (fake sysfs tree + fake PF netlink peer): allocation across
+ * PFs and pools, the "no free VF" message, concurrent reservations from many
+ * threads, state saved before changes, rollback of a partial configuration,
+ * restore on release, crash recovery through reconcile, vanished VFs. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <linux/if_link.h>
+
+#include "sriov-kernel.h"
+#include "sriov-netlink.h"
+#include "sriov-pool.h"
+#include "sriov-state.h"
+#include "fake-sysfs.h"
+#include "fake-pf.h"
+#include "vf-test.h"
+
+typedef struct {
+    FakeSysfs *fk;
+    FakePfPeer *peer;
+    char *state_dir;
+    char *conf_path;
+    VfConfig *cfg;
+} Fixture;
+
+static const char *conf_text =
+    "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 4\nreserved-vfs = 1\npool = fabric-a\n"
+    "[pf:enp3s0f1]\nbackend = kernel\nnum-vfs = 4\npool = fabric-a\n"
+    "[pf:enp4s0f0]\nbackend = kernel\nnum-vfs = 2\npool = fabric-b\n";
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    int fd;
+
+    f->fk = fake_sysfs_new();
+    fake_sysfs_add_pf(f->fk, "enp3s0f0", "0000:03:00.0", 8, 7, "ixgbe", "ixgbevf");
+    fake_sysfs_add_pf(f->fk, "enp3s0f1", "0000:03:00.1", 8, 8, "ixgbe", "ixgbevf");
+    fake_sysfs_add_pf(f->fk, "enp4s0f0", "0000:04:00.0", 8, 9, "i40e", "iavf");
+    f->peer = fake_pf_peer_new();
+    fake_pf_peer_add_pf(f->peer, "enp3s0f0", 7, 4);
+    fake_pf_peer_add_pf(f->peer, "enp3s0f1", 8, 4);
+    fake_pf_peer_add_pf(f->peer, "enp4s0f0", 9, 2);
+    f->state_dir = g_dir_make_tmp("vf-pool-state-XXXXXX", &error);
+    g_assert_no_error(error);
+    fd = g_file_open_tmp("vf-pool-XXXXXX.conf", &f->conf_path, &error);
+    g_assert_no_error(error);
+    close(fd);
+    g_assert_true(g_file_set_contents(f->conf_path, data ? data : conf_text, -1, NULL));
+    f->cfg = vf_config_load(f->conf_path, &error);
+    g_assert_no_error(error);
+}
+
+static void
+rm_tree(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        if (g_file_test(child, G_FILE_TEST_IS_DIR))
+            rm_tree(child);
+        else
+            g_unlink(child);
+    }
+    g_rmdir(path);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    vf_config_free(f->cfg);
+    g_unlink(f->conf_path);
+    g_free(f->conf_path);
+    rm_tree(f->state_dir);
+    g_free(f->state_dir);
+    fake_pf_peer_free(f->peer);
+    fake_sysfs_free(f->fk);
+}
+
+/* A pool on the fixture's fake kernel (a new netlink channel each time, as a
+ * restarted hookd would open). */
+static SriovPool *
+open_pool(Fixture *f, GError **error)
+{
+    SriovBackend *be;
+    SriovNl *nl;
+    int fd = fake_pf_peer_take_client_fd(f->peer);
+
+    nl = sriov_nl_new_for_fd(fd);
+    be = sriov_kernel_backend_new(fake_sysfs_root(f->fk), nl, error);
+    fake_sysfs_attach(f->fk, sriov_kernel_backend_sysfs(be));
+    return sriov_pool_new_with_backends(f->cfg, f->state_dir, be, NULL, error);
+}
+
+static void
+assert_error_mentions(const GError *error, const char *fragment)
+{
+    g_assert_nonnull(error);
+    if (!strstr(error->message, fragment))
+        g_error("error '%s' does not mention '%s'", error->message, fragment);
+}
+
+static guint
+count_state_files(Fixture *f)
+{
+    g_autofree char *dir = sriov_state_dir(f->state_dir);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    guint n = 0;
+
+    while (d && g_dir_read_name(d))
+        n++;
+    return n;
+}
+
+static void
+test_reserve_configure_release(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_VLAN | SRIOV_VF_SET_SPOOFCHK |
+                                 SRIOV_VF_SET_RATE,
+                          .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x42 }, .vlan = 100,
+                          .spoofchk = TRUE, .max_tx_rate_mbps = 500 };
+    FakeVfState before, during, after;
+    SriovVf *vf, *again;
+    g_autofree char *drv = NULL;
+
+    g_assert_no_error(error);
+    /* num-vfs = 4 created the VFs through sysfs */
+    g_assert_cmpuint(fake_sysfs_count(f->fk, "numvfs"), ==, 3);
+
+    vf = sriov_pool_reserve(pool, "uuid-1", "net0", "enp3s0f0", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(sriov_vf_get_pf(vf), ==, "enp3s0f0");
+    g_assert_cmpuint(sriov_vf_get_index(vf), ==, 1);   /* VF 0 is kept for the host */
+    g_assert_cmpstr(sriov_vf_get_pci_address(vf), ==, "0000:03:10.1");
+    g_assert_cmpstr(sriov_vf_get_domain(vf), ==, "uuid-1");
+    g_assert_cmpuint(count_state_files(f), ==, 1);
+    again = sriov_pool_reserve(pool, "uuid-1", "net0", NULL, NULL, &error);
+    g_assert_true(again == vf);   /* idempotent */
+
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f0", 1, &before));
+    g_assert_true(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_no_error(error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f0", 1, &during));
+    g_assert_cmpmem(during.cfg.mac, 6, cfg.mac, 6);
+    g_assert_cmpuint(during.cfg.vlan, ==, 100);
+    g_assert_cmpuint(during.cfg.max_tx_rate_mbps, ==, 500);
+
+    g_assert_true(sriov_pool_bind_vfio(pool, vf, &error));
+    drv = fake_sysfs_driver_of(f->fk, "0000:03:10.1");
+    g_assert_cmpstr(drv, ==, "vfio-pci");
+    g_clear_pointer(&drv, g_free);
+
+    g_assert_true(sriov_pool_clear_steering(pool, vf, &error));
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f0", 1, &during));
+    g_assert_true(sriov_mac_is_zero(during.cfg.mac));
+
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_assert_no_error(error);
+    g_assert_null(sriov_vf_get_domain(vf));
+    g_assert_cmpuint(count_state_files(f), ==, 0);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f0", 1, &after));
+    g_assert_cmpmem(&after.cfg, sizeof(after.cfg), &before.cfg, sizeof(before.cfg));
+    drv = fake_sysfs_driver_of(f->fk, "0000:03:10.1");
+    g_assert_cmpstr(drv, ==, "ixgbevf");   /* back to the original driver */
+
+    /* releasing twice is an error naming the VF */
+    g_assert_false(sriov_pool_release(pool, vf, &error));
+    assert_error_mentions(error, "PF enp3s0f0 VF 1 is not reserved");
+}
+
+static void
+test_no_free_vf_and_pools(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    guint i;
+
+    g_assert_no_error(error);
+    for (i = 0; i < 3; i++) {
+        g_autofree char *uuid = g_strdup_printf("uuid-%u", i);
+        g_assert_nonnull(sriov_pool_reserve(pool, uuid, "net0", "enp3s0f0", NULL, &error));
+        g_assert_no_error(error);
+    }
+    g_assert_null(sriov_pool_reserve(pool, "uuid-x", "net0", "enp3s0f0", NULL, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NO_FREE_VF);
+    g_assert_cmpstr(error->message, ==, "PF enp3s0f0: no free VF (4 of 4 in use, 1 kept for the host)");
+    g_clear_error(&error);
+
+    /* the pool falls over to its other PF */
+    {
+        SriovVf *vf = sriov_pool_reserve(pool, "uuid-x", "net0", NULL, "fabric-a", &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(sriov_vf_get_pf(vf), ==, "enp3s0f1");
+        g_assert_cmpstr(sriov_vf_get_pool(vf), ==, "fabric-a");
+    }
+    for (i = 0; i < 3; i++) {
+        g_autofree char *uuid = g_strdup_printf("uuid-y%u", i);
+        g_assert_nonnull(sriov_pool_reserve(pool, uuid, "net0", NULL, "fabric-a", &error));
+    }
+    g_assert_null(sriov_pool_reserve(pool, "uuid-z", "net0", NULL, "fabric-a", &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NO_FREE_VF);
+    assert_error_mentions(error, "VF pool fabric-a is full");
+    assert_error_mentions(error, "PF enp3s0f1: no free VF (4 of 4 in use, 0 kept for the host)");
+    g_clear_error(&error);
+
+    g_assert_null(sriov_pool_reserve(pool, "uuid-z", "net0", "eth9", NULL, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+    assert_error_mentions(error, "PF eth9 is not configured");
+    g_clear_error(&error);
+    g_assert_null(sriov_pool_reserve(pool, "uuid-z", "net0", NULL, "nosuchpool", &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+    assert_error_mentions(error, "VF pool nosuchpool has no PF");
+}
+
+typedef struct {
+    SriovPool *pool;
+    guint thread;
+    GPtrArray *got;     /* SriovVf* reserved by this thread */
+    guint refused;
+} Worker;
+
+static gpointer
+worker(gpointer data)
+{
+    Worker *w = data;
+    guint i;
+
+    for (i = 0; i < 6; i++) {
+        g_autofree char *uuid = g_strdup_printf("dom-%u-%u", w->thread, i);
+        g_autoptr(GError) error = NULL;
+        SriovVf *vf = sriov_pool_reserve(w->pool, uuid, "net0", NULL, i % 2 ? "fabric-a" : NULL,
+                                         &error);
+        if (vf) {
+            g_ptr_array_add(w->got, vf);
+        } else {
+            g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NO_FREE_VF);
+            w->refused++;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_concurrent(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+    Worker w[8];
+    GThread *t[8];
+    guint i, j, total = 0;
+
+    g_assert_no_error(error);
+    for (i = 0; i < 8; i++) {
+        w[i] = (Worker){ .pool = pool, .thread = i, .got = g_ptr_array_new() };
+        t[i] = g_thread_new("reserve", worker, &w[i]);
+    }
+    for (i = 0; i < 8; i++)
+        g_thread_join(t[i]);
+    for (i = 0; i < 8; i++) {
+        for (j = 0; j < w[i].got->len; j++) {
+            SriovVf *vf = g_ptr_array_index(w[i].got, j);
+            g_assert_false(g_hash_table_contains(seen, vf));   /* never two owners */
+            g_hash_table_add(seen, vf);
+            total++;
+        }
+        g_ptr_array_unref(w[i].got);
+    }
+    /* 4 + 4 + 2 VFs, one kept for the host */
+    g_assert_cmpuint(total, ==, 9);
+    g_assert_cmpuint(count_state_files(f), ==, 9);
+}
+
+static void
+test_rollback(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_VLAN | SRIOV_VF_SET_LINK_STATE,
+                          .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x43 }, .vlan = 7,
+                          .link_state = SRIOV_LINK_STATE_ENABLE };
+    FakeVfState before, after;
+    SriovVf *vf = sriov_pool_reserve(pool, "uuid-1", "net0", "enp4s0f0", NULL, &error);
+
+    g_assert_no_error(error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 0, &before));
+    fake_pf_peer_fail(f->peer, "enp4s0f0", IFLA_VF_LINK_STATE, -EOPNOTSUPP,
+                      "link state not supported");
+    g_assert_false(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED);
+    assert_error_mentions(error, "PF enp4s0f0 VF 0: cannot set link state to enable");
+    assert_error_mentions(error, "kernel: link state not supported");
+    g_clear_error(&error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 0, &after));
+    g_assert_cmpmem(after.cfg.mac, 6, before.cfg.mac, 6);
+    g_assert_cmpuint(after.cfg.vlan, ==, before.cfg.vlan);
+
+    /* bad input is refused before anything is sent */
+    fake_pf_peer_fail(f->peer, "enp4s0f0", 0, 0, NULL);
+    cfg.set = SRIOV_VF_SET_VLAN;
+    cfg.vlan = 5000;
+    g_assert_false(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+    assert_error_mentions(error, "PF enp4s0f0 VF 0: VLAN 5000 is outside 0..4094");
+}
+
+static void
+test_crash_and_reconcile(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    SriovPool *pool = open_pool(f, &error);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_TRUST,
+                          .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x44 }, .trust = TRUE };
+    FakeVfState orig1, orig2, now;
+    SriovVf *a, *b;
+
+    g_assert_no_error(error);
+    a = sriov_pool_reserve(pool, "uuid-live", "net0", "enp3s0f1", NULL, &error);
+    b = sriov_pool_reserve(pool, "uuid-gone", "net0", "enp3s0f1", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f1", 0, &orig1));
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f1", 1, &orig2));
+    g_assert_true(sriov_pool_configure(pool, a, &cfg, &error));
+    g_assert_true(sriov_pool_configure(pool, b, &cfg, &error));
+    g_assert_true(sriov_pool_bind_vfio(pool, b, &error));
+    g_assert_no_error(error);
+
+    /* "crash": the daemon goes away without releasing anything; the
+     * driver (the peer) keeps the VFs as they were configured. */
+    sriov_pool_free(pool);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f1", 1, &now));
+    g_assert_true(now.cfg.trust);
+    pool = open_pool(f, &error);
+    g_assert_no_error(error);
+    /* both reservations are back and count as in use */
+    a = sriov_pool_lookup(pool, "uuid-live", "net0");
+    b = sriov_pool_lookup(pool, "uuid-gone", "net0");
+    g_assert_nonnull(a);
+    g_assert_nonnull(b);
+    g_assert_cmpuint(sriov_vf_get_index(a), ==, 0);
+    g_assert_cmpuint(sriov_vf_get_index(b), ==, 1);
+    {
+        SriovVfConfig applied;
+        g_assert_true(sriov_vf_get_applied(b, &applied));
+        g_assert_true(applied.trust);
+    }
+
+    {
+        const char *const live[] = { "uuid-live", "uuid-other", NULL };
+        g_assert_true(sriov_pool_reconcile(pool, live, &error));
+        g_assert_no_error(error);
+    }
+    g_assert_nonnull(sriov_pool_lookup(pool, "uuid-live", "net0"));
+    g_assert_null(sriov_pool_lookup(pool, "uuid-gone", "net0"));
+    g_assert_cmpuint(count_state_files(f), ==, 1);
+    /* the gone domain's VF got its original MAC/trust and driver back */
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f1", 1, &now));
+    g_assert_cmpmem(now.cfg.mac, 6, orig2.cfg.mac, 6);
+    g_assert_false(now.cfg.trust);
+    {
+        g_autofree char *drv = fake_sysfs_driver_of(f->fk, "0000:03:10.1");
+        g_assert_cmpstr(drv, ==, "ixgbevf");
+    }
+    /* the freed VF can be handed out again */
+    g_assert_true(sriov_pool_reserve(pool, "uuid-new", "net0", "enp3s0f1", NULL, &error) == b);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp3s0f1", 0, &now));
+    g_assert_true(now.cfg.trust);   /* the live domain's VF was left alone */
+    (void)orig1;
+    sriov_pool_free(pool);
+}
+
+static void
+test_vf_vanished(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    SriovVf *vf = sriov_pool_reserve(pool, "uuid-1", "net0", "enp4s0f0", NULL, &error);
+
+    g_assert_no_error(error);
+    fake_sysfs_remove_vf(f->fk, "enp4s0f0", 0);
+    g_assert_false(sriov_pool_bind_vfio(pool, vf, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+    assert_error_mentions(error, "PF enp4s0f0 VF 0: no such VF");
+    g_clear_error(&error);
+    g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*PF enp4s0f0 VF 0*dropping its reservation*");
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_test_assert_expected_messages();
+    g_assert_no_error(error);
+    g_assert_cmpuint(count_state_files(f), ==, 0);
+}
+
+static const char *bad_conf =
+    "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\nreserved-vfs = 3\n";
+static const char *too_many_conf =
+    "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 9\n";
+
+static void
+test_bad_config(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+
+    g_assert_null(pool);
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+    if (data == bad_conf)
+        assert_error_mentions(error, "PF enp3s0f0: reserved-vfs = 3 is more than its 2 VFs");
+    else
+        assert_error_mentions(error, "PF enp3s0f0: num-vfs = 9 but the device supports at most 8");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add("/sriov-pool/reserve-configure-release", Fixture, NULL, fixture_setup,
+               test_reserve_configure_release, fixture_teardown);
+    g_test_add("/sriov-pool/no-free-vf-and-pools", Fixture, NULL, fixture_setup,
+               test_no_free_vf_and_pools, fixture_teardown);
+    g_test_add("/sriov-pool/concurrent", Fixture, NULL, fixture_setup, test_concurrent,
+               fixture_teardown);
+    g_test_add("/sriov-pool/rollback", Fixture, NULL, fixture_setup, test_rollback,
+               fixture_teardown);
+    g_test_add("/sriov-pool/crash-and-reconcile", Fixture, NULL, fixture_setup,
+               test_crash_and_reconcile, fixture_teardown);
+    g_test_add("/sriov-pool/vf-vanished", Fixture, NULL, fixture_setup, test_vf_vanished,
+               fixture_teardown);
+    g_test_add("/sriov-pool/bad-config/reserved", Fixture, bad_conf, fixture_setup,
+               test_bad_config, fixture_teardown);
+    g_test_add("/sriov-pool/bad-config/too-many", Fixture, too_many_conf, fixture_setup,
+               test_bad_config, fixture_teardown);
+    return g_test_run();
+}
