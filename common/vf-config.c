@@ -41,7 +41,6 @@ static const KeyDef key_table[] = {
     { "pf:*", "reserved-vfs", KEY_INT, "0", "0..4096" },
     { "pf:*", "pool", KEY_STRING, "default", NULL },
     { "pf:*", "uplink", KEY_STRING, "", NULL },
-    { "pf:*", "vlan-protocol", KEY_ENUM, "802.1Q", "802.1Q|802.1ad" },
 };
 
 struct _VfConfig {

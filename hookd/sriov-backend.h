@@ -72,7 +72,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SriovVfInfo, sriov_vf_info_clear)
 /* Per-PF settings from the configuration file. */
 typedef struct {
     const char *uplink;         /* emulated: netdev enslaved as the uplink port (may be NULL) */
-    guint16 vlan_protocol;      /* emulated: bridge VLAN protocol (802.1Q or 802.1ad) */
 } SriovPfParams;
 
 typedef struct _SriovBackend SriovBackend;

@@ -10,30 +10,30 @@
  *                  a VF only through its configured MAC — as on a NIC, and
  *                  clearing steering (deleting the entry) stops delivery.
  *                  Broadcast/multicast still flood (ARP, ND work).
- *   VLAN           bridge VLAN filtering: the VF's tap has the VLAN as PVID,
- *                  egress untagged; the uplink carries it tagged.
- *   QinQ           the bridge's vlan_protocol is per PF ([pf:NAME]
- *                  vlan-protocol = 802.1ad): on such a PF the VF VLAN is an
- *                  S-tag pushed on the way to the uplink, and 802.1Q-tagged
- *                  guest frames are "untagged" for the bridge, so the guest's
- *                  C-tag travels inside the S-tag. One bridge has one tag
- *                  protocol, so a VF asking for the other protocol than its
- *                  PF's is refused (a real NIC does it per VF; modelling that
- *                  would need a second bridge per PF chained through a veth,
- *                  with FDB entries on both — not worth it for a test NIC).
+ *   VLAN, QinQ     at the VF's port, by two tcx BPF programs on the tap
+ *                  (sriov-bpf.c): push the VF's tag on what the guest sends,
+ *                  pass only frames with that tag (popped) towards the guest.
+ *                  The tag protocol is per VF: 802.1ad makes the VF VLAN an
+ *                  outer S-tag and the guest's own 802.1Q tag travels inside
+ *                  (QinQ). The bridge itself stays a MAC switch: the kernels
+ *                  this was built on (Debian's minimal cloud kernels) have no
+ *                  bridge VLAN filtering, 8021q or act_vlan, so VLAN-aware
+ *                  bridging (vlan_protocol 802.1ad on the bridge) could not be
+ *                  used; it would also force one tag protocol per PF.
  *   anti-spoof     nftables, family bridge, one table per PF named
  *                  "vfailover-PF", rebuilt atomically (nft -f -) on change.
- *   TX rate        tc: clsact + matchall police on the tap's ingress (what
- *                  the guest transmits enters the host on the tap). Minimum
- *                  rate and VLAN QoS bits are recorded, not enforced.
+ *   TX rate        nftables too: a byte-rate "limit ... over" policer on
+ *                  what enters from the tap (tc cannot police ingress here:
+ *                  no act_police, no matchall, no ifb; tbf only shapes
+ *                  egress). Minimum rate is recorded, not enforced.
  *   link state     the tap's admin state (disable = down: nothing passes).
  *   trust          recorded only (the emulated NIC has no privileged VF
  *                  requests to grant).
  *   stats          the tap's counters, seen from the VF (rx = towards guest).
  *
- * Links, bridge ports, VLANs and FDB entries go through the netlink send
- * path of sriov-netlink.c; nft and tc run with argv vectors (their input is
- * built only from names and MACs we generated or validated). The applied
+ * Links, bridge ports and FDB entries go through the netlink send path of
+ * sriov-netlink.c; nft runs with an argv vector (its input is built only
+ * from names, numbers and MACs we generated or validated). The applied
  * configuration is kept in memory; after a restart a VF's state is its clean
  * state until the pool re-applies or restores it. */
 #include "config.h"
@@ -53,6 +53,7 @@
 #include <netlink/attr.h>
 
 #include "sriov-backend.h"
+#include "sriov-bpf.h"
 #include "sriov-netlink.h"
 
 #define EMU_MAX_VFS 256
@@ -60,7 +61,6 @@
 
 typedef struct {
     SriovVfConfig cfg;          /* applied (set: what has been applied) */
-    guint16 fdb_vid;            /* VLAN of the installed static FDB entry */
     gboolean fdb_installed;
     guint8 fdb_mac[6];
 } EmuVf;
@@ -68,7 +68,6 @@ typedef struct {
 typedef struct {
     char *name;
     char *uplink;
-    guint16 proto;
     EmuVf vfs[EMU_MAX_VFS];
 } EmuPf;
 
@@ -167,27 +166,21 @@ ifindex_of(const char *name)
     return (int)if_nametoindex(name);
 }
 
-/* Create the bridge, or switch an existing one to VLAN filtering with
- * @proto. */
+/* Create the PF's bridge (an existing bridge is used as it is). */
 static gboolean
-bridge_setup(EmuBackend *e, const char *name, guint16 proto, GError **error)
+bridge_setup(EmuBackend *e, const char *name, GError **error)
 {
-    int idx = ifindex_of(name);
-    struct nl_msg *msg = link_msg(RTM_NEWLINK, idx ? 0 : NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, idx);
-    struct nlattr *info, *data;
+    struct nl_msg *msg;
+    struct nlattr *info;
 
-    if (!idx)
-        nla_put_string(msg, IFLA_IFNAME, name);
+    if (ifindex_of(name))
+        return TRUE;
+    msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
+    nla_put_string(msg, IFLA_IFNAME, name);
     info = nla_nest_start(msg, IFLA_LINKINFO);
     nla_put_string(msg, IFLA_INFO_KIND, "bridge");
-    data = nla_nest_start(msg, IFLA_INFO_DATA);
-    nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1);
-    nla_put_u16(msg, IFLA_BR_VLAN_PROTOCOL, g_htons(proto));
-    if (!idx)
-        nla_put_u16(msg, IFLA_BR_VLAN_DEFAULT_PVID, 1);
-    nla_nest_end(msg, data);
     nla_nest_end(msg, info);
-    return talk(e, msg, error, "PF %s: cannot %s its bridge", name, idx ? "configure" : "create");
+    return talk(e, msg, error, "PF %s: cannot create its bridge", name);
 }
 
 static gboolean
@@ -225,28 +218,9 @@ port_flags(EmuBackend *e, const char *port, gboolean vf_port, GError **error)
     return talk(e, msg, error, "cannot set the bridge port flags of %s", port);
 }
 
-/* `bridge vlan add|del dev PORT vid VID [pvid untagged]` */
+/* `bridge fdb add|del MAC dev PORT master static` */
 static gboolean
-port_vlan(EmuBackend *e, const char *port, guint16 vid, gboolean add, gboolean pvid_untagged,
-          GError **error)
-{
-    struct nl_msg *msg = link_msg(add ? RTM_SETLINK : RTM_DELLINK, 0, AF_BRIDGE, ifindex_of(port));
-    struct bridge_vlan_info vi = { .vid = vid };
-    struct nlattr *spec;
-
-    if (pvid_untagged)
-        vi.flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED;
-    spec = nla_nest_start(msg, IFLA_AF_SPEC);
-    nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi);
-    nla_nest_end(msg, spec);
-    return talk(e, msg, error, "cannot %s VLAN %u %s bridge port %s", add ? "add" : "remove",
-                vid, add ? "to" : "from", port);
-}
-
-/* `bridge fdb add|del MAC dev PORT master static vlan VID` */
-static gboolean
-fdb(EmuBackend *e, const char *port, const guint8 mac[6], guint16 vid, gboolean add,
-    GError **error)
+fdb(EmuBackend *e, const char *port, const guint8 mac[6], gboolean add, GError **error)
 {
     struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
                                             NLM_F_REQUEST | NLM_F_ACK |
@@ -258,9 +232,8 @@ fdb(EmuBackend *e, const char *port, const guint8 mac[6], guint16 vid, gboolean 
     if (!msg || nlmsg_append(msg, &nd, sizeof(nd), NLMSG_ALIGNTO) < 0)
         g_error("out of memory building a netlink message");
     nla_put(msg, NDA_LLADDR, 6, mac);
-    nla_put_u16(msg, NDA_VLAN, vid);
-    return talk(e, msg, error, "cannot %s the static FDB entry %s vlan %u on %s",
-                add ? "add" : "remove", text, vid, port);
+    return talk(e, msg, error, "cannot %s the static FDB entry %s on %s",
+                add ? "add" : "remove", text, port);
 }
 
 /* ---- external tools (argv vectors only) ---- */
@@ -291,7 +264,7 @@ run_tool(const char *const *argv, const char *input, gboolean ignore_failure, GE
     return TRUE;
 }
 
-/* Rebuild the PF's anti-spoof table in one nft transaction. */
+/* Rebuild the PF's table (anti-spoof, TX rate) in one nft transaction. */
 static gboolean
 nft_sync(EmuPf *pf, GError **error)
 {
@@ -302,44 +275,34 @@ nft_sync(EmuPf *pf, GError **error)
     g_string_append_printf(s, "add table bridge vfailover-%s\n", pf->name);
     g_string_append_printf(s, "delete table bridge vfailover-%s\n", pf->name);
     g_string_append_printf(s, "table bridge vfailover-%s {\n"
-                              "  chain vf-antispoof {\n"
+                              "  chain vf-ingress {\n"
                               "    type filter hook prerouting priority -200; policy accept;\n",
                            pf->name);
     for (i = 0; i < EMU_MAX_VFS; i++) {
         const SriovVfConfig *c = &pf->vfs[i].cfg;
-        if ((c->set & SRIOV_VF_SET_SPOOFCHK) && c->spoofchk && (c->set & SRIOV_VF_SET_MAC) &&
+        g_autofree char *tap = NULL;
+
+        if (!(c->set & SRIOV_VF_SET_SPOOFCHK && c->spoofchk && c->set & SRIOV_VF_SET_MAC &&
+              !sriov_mac_is_zero(c->mac)) &&
+            !(c->set & SRIOV_VF_SET_RATE && c->max_tx_rate_mbps))
+            continue;
+        tap = tap_name(pf->name, i);
+        if (c->set & SRIOV_VF_SET_SPOOFCHK && c->spoofchk && c->set & SRIOV_VF_SET_MAC &&
             !sriov_mac_is_zero(c->mac)) {
-            g_autofree char *tap = tap_name(pf->name, i);
             g_autofree char *mac = sriov_mac_to_string(c->mac);
             g_string_append_printf(s, "    iifname \"%s\" ether saddr != %s counter drop\n", tap, mac);
+        }
+        if (c->set & SRIOV_VF_SET_RATE && c->max_tx_rate_mbps) {
+            /* Mb/s -> kbytes/s; burst: 20 ms worth, at least a few frames. */
+            guint kbytes = c->max_tx_rate_mbps * 125u;
+            guint burst = MAX(kbytes * 1000u / 50u, 16384u);
+            g_string_append_printf(s, "    iifname \"%s\" limit rate over %u kbytes/second "
+                                      "burst %u bytes counter drop\n", tap, kbytes, burst);
         }
     }
     g_string_append(s, "  }\n}\n");
     if (!run_tool(argv, s->str, FALSE, error)) {
-        g_prefix_error(error, "PF %s: cannot update its anti-spoof rules: ", pf->name);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
-tc_rate(const char *pf, guint vf, const char *tap, guint32 max_mbps, GError **error)
-{
-    const char *const del[] = { "tc", "qdisc", "del", "dev", tap, "clsact", NULL };
-    const char *const add[] = { "tc", "qdisc", "add", "dev", tap, "clsact", NULL };
-    g_autofree char *rate = g_strdup_printf("%umbit", max_mbps);
-    /* 20 ms worth of bytes, at least a few full frames. */
-    g_autofree char *burst = g_strdup_printf("%u", MAX(max_mbps * 1000000u / 8u / 50u, 16384u));
-    const char *const filter[] = {
-        "tc", "filter", "add", "dev", tap, "ingress", "pref", "1", "matchall",
-        "action", "police", "rate", rate, "burst", burst, "conform-exceed", "drop", NULL,
-    };
-
-    (void)run_tool(del, NULL, TRUE, NULL);
-    if (max_mbps == 0)
-        return TRUE;
-    if (!run_tool(add, NULL, FALSE, error) || !run_tool(filter, NULL, FALSE, error)) {
-        g_prefix_error(error, "PF %s VF %u: cannot set TX rate to max %u Mb/s: ", pf, vf, max_mbps);
+        g_prefix_error(error, "PF %s: cannot update its nftables rules: ", pf->name);
         return FALSE;
     }
     return TRUE;
@@ -380,29 +343,18 @@ apply(EmuBackend *e, EmuPf *pf, guint vf, const SriovVfConfig *want, GError **er
     EmuVf *v = &pf->vfs[vf];
     SriovVfConfig next = v->cfg;
     g_autofree char *tap = tap_name(pf->name, vf);
-    guint16 old_vid, new_vid;
 
     if (!ifindex_of(tap)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
                     "PF %s VF %u: its tap %s does not exist", pf->name, vf, tap);
         return FALSE;
     }
-    if ((want->set & SRIOV_VF_SET_VLAN) && want->vlan != 0 &&
-        (want->vlan_proto ? want->vlan_proto : SRIOV_VLAN_PROTO_8021Q) != pf->proto) {
-        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED,
-                    "PF %s VF %u: cannot set VLAN %u with protocol %s: the emulated PF's "
-                    "bridge uses %s (vlan-protocol in [pf:%s])", pf->name, vf, want->vlan,
-                    want->vlan_proto == SRIOV_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q",
-                    pf->proto == SRIOV_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q", pf->name);
-        return FALSE;
-    }
-
     if (want->set & SRIOV_VF_SET_MAC)
         memcpy(next.mac, want->mac, 6);
     if (want->set & SRIOV_VF_SET_VLAN) {
         next.vlan = want->vlan;
         next.qos = want->qos;
-        next.vlan_proto = pf->proto;
+        next.vlan_proto = want->vlan_proto ? want->vlan_proto : SRIOV_VLAN_PROTO_8021Q;
     }
     if (want->set & SRIOV_VF_SET_SPOOFCHK)
         next.spoofchk = want->spoofchk;
@@ -416,14 +368,11 @@ apply(EmuBackend *e, EmuPf *pf, guint vf, const SriovVfConfig *want, GError **er
         next.link_state = want->link_state;
     next.set |= want->set;
 
-    /* VLAN: the tap's PVID (1 = untagged VF); the uplink carries it tagged. */
-    old_vid = v->cfg.vlan ? v->cfg.vlan : 1;
-    new_vid = next.vlan ? next.vlan : 1;
-    if (old_vid != new_vid) {
-        if (!port_vlan(e, tap, new_vid, TRUE, TRUE, error) ||
-            !port_vlan(e, tap, old_vid, FALSE, FALSE, error))
-            goto fail_vlan;
-        if (new_vid != 1 && pf->uplink && !port_vlan(e, pf->uplink, new_vid, TRUE, FALSE, error))
+    /* VLAN: tcx programs on the tap. */
+    if ((want->set & SRIOV_VF_SET_VLAN) &&
+        (next.vlan != v->cfg.vlan || next.qos != v->cfg.qos ||
+         next.vlan_proto != v->cfg.vlan_proto)) {
+        if (!sriov_bpf_set_port_vlan(tap, next.vlan, next.qos, next.vlan_proto, error))
             goto fail_vlan;
     }
     v->cfg.vlan = next.vlan;
@@ -431,43 +380,37 @@ apply(EmuBackend *e, EmuPf *pf, guint vf, const SriovVfConfig *want, GError **er
     v->cfg.vlan_proto = next.vlan_proto;
     v->cfg.set |= next.set & SRIOV_VF_SET_VLAN;
 
-    /* MAC steering follows both the MAC and the VLAN. */
-    if (v->fdb_installed && (memcmp(v->fdb_mac, next.mac, 6) != 0 || v->fdb_vid != new_vid)) {
-        if (!fdb(e, tap, v->fdb_mac, v->fdb_vid, FALSE, error))
+    /* MAC steering. */
+    if (v->fdb_installed && memcmp(v->fdb_mac, next.mac, 6) != 0) {
+        if (!fdb(e, tap, v->fdb_mac, FALSE, error))
             goto fail_mac;
         v->fdb_installed = FALSE;
     }
     if (!sriov_mac_is_zero(next.mac) && !v->fdb_installed) {
-        if (!fdb(e, tap, next.mac, new_vid, TRUE, error))
+        if (!fdb(e, tap, next.mac, TRUE, error))
             goto fail_mac;
         memcpy(v->fdb_mac, next.mac, 6);
-        v->fdb_vid = new_vid;
         v->fdb_installed = TRUE;
     }
     memcpy(v->cfg.mac, next.mac, 6);
     v->cfg.set |= next.set & SRIOV_VF_SET_MAC;
 
-    if ((want->set & (SRIOV_VF_SET_SPOOFCHK | SRIOV_VF_SET_MAC))) {
+    /* Anti-spoof and rate: one nft transaction for the PF. */
+    if (want->set & (SRIOV_VF_SET_SPOOFCHK | SRIOV_VF_SET_MAC | SRIOV_VF_SET_RATE)) {
         SriovVfConfig saved = v->cfg;
         v->cfg.spoofchk = next.spoofchk;
-        v->cfg.set |= next.set & SRIOV_VF_SET_SPOOFCHK;
+        v->cfg.min_tx_rate_mbps = next.min_tx_rate_mbps;
+        v->cfg.max_tx_rate_mbps = next.max_tx_rate_mbps;
+        v->cfg.set |= next.set & (SRIOV_VF_SET_SPOOFCHK | SRIOV_VF_SET_RATE);
         if (!nft_sync(pf, error)) {
             v->cfg = saved;
-            g_prefix_error(error, "PF %s VF %u: cannot set spoofchk: ", pf->name, vf);
+            g_prefix_error(error, "PF %s VF %u: cannot set %s: ", pf->name, vf,
+                           want->set & SRIOV_VF_SET_RATE ? "spoofchk / TX rate" : "spoofchk");
             return FALSE;
         }
     }
     v->cfg.trust = next.trust;
     v->cfg.set |= next.set & SRIOV_VF_SET_TRUST;
-
-    if ((want->set & SRIOV_VF_SET_RATE) &&
-        next.max_tx_rate_mbps != ((v->cfg.set & SRIOV_VF_SET_RATE) ? v->cfg.max_tx_rate_mbps : 0)) {
-        if (!tc_rate(pf->name, vf, tap, next.max_tx_rate_mbps, error))
-            return FALSE;
-    }
-    v->cfg.min_tx_rate_mbps = next.min_tx_rate_mbps;
-    v->cfg.max_tx_rate_mbps = next.max_tx_rate_mbps;
-    v->cfg.set |= next.set & SRIOV_VF_SET_RATE;
 
     if (want->set & SRIOV_VF_SET_LINK_STATE) {
         if (!link_set(e, tap, 0, FALSE, next.link_state != SRIOV_LINK_STATE_DISABLE, error)) {
@@ -508,8 +451,6 @@ emu_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params, guint
 {
     EmuBackend *e = eb(be);
     EmuPf *p = g_hash_table_lookup(e->pfs, pf);
-    guint16 proto = params && params->vlan_protocol ? params->vlan_protocol
-                                                    : SRIOV_VLAN_PROTO_8021Q;
     const char *uplink = params ? params->uplink : NULL;
     guint i;
 
@@ -523,7 +464,7 @@ emu_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params, guint
                     "PF %s: uplink %s does not exist", pf, uplink);
         return FALSE;
     }
-    if (!bridge_setup(e, pf, proto, error) || !link_set(e, pf, 0, FALSE, TRUE, error))
+    if (!bridge_setup(e, pf, error) || !link_set(e, pf, 0, FALSE, TRUE, error))
         return FALSE;
     if (uplink && (!link_set(e, uplink, ifindex_of(pf), TRUE, TRUE, error) ||
                    !port_flags(e, uplink, FALSE, error))) {
@@ -539,7 +480,6 @@ emu_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params, guint
     }
     g_free(p->uplink);
     p->uplink = g_strdup(uplink);
-    p->proto = proto;
     if (!nft_sync(p, error))
         return FALSE;
     *total_vfs = EMU_MAX_VFS;
@@ -658,9 +598,8 @@ emu_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *
     if (!vf_port_setup(e, p, vf, error))
         return FALSE;
     want = *original;
-    if (want.set & SRIOV_VF_SET_VLAN && want.vlan == 0)
-        want.vlan_proto = p->proto;
-    /* spoofchk/MAC changes rebuild the nft table: force it for the reset. */
+    /* Rebuild the nft table for the reset even if the original has no
+     * spoofchk or rate setting. */
     want.set |= SRIOV_VF_SET_SPOOFCHK;
     return apply(e, p, vf, &want, error);
 }

@@ -102,14 +102,9 @@ open_pf(SriovPool *pool, VfConfig *cfg, const char *name, GPtrArray *records, GE
     g_autofree char *group = g_strconcat("pf:", name, NULL);
     const char *backend = vf_config_get_string(cfg, group, "backend");
     const char *uplink = vf_config_get_string(cfg, group, "uplink");
-    const char *proto = vf_config_get_string(cfg, group, "vlan-protocol");
     guint want = (guint)vf_config_get_int(cfg, group, "num-vfs");
     guint kept = (guint)vf_config_get_int(cfg, group, "reserved-vfs");
-    SriovPfParams params = {
-        .uplink = uplink && *uplink ? uplink : NULL,
-        .vlan_protocol = g_ascii_strcasecmp(proto, "802.1ad") == 0 ? SRIOV_VLAN_PROTO_8021AD
-                                                                     : SRIOV_VLAN_PROTO_8021Q,
-    };
+    SriovPfParams params = { .uplink = uplink && *uplink ? uplink : NULL };
     SriovPf *pf;
     guint num = 0, i;
     gboolean saved = FALSE;

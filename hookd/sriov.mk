@@ -7,6 +7,7 @@ hookd_libsriov_a_SOURCES = \
 	hookd/sriov-netlink.c hookd/sriov-netlink.h \
 	hookd/sriov-kernel.c hookd/sriov-kernel.h \
 	hookd/sriov-emulated.c \
+	hookd/sriov-bpf.c hookd/sriov-bpf.h \
 	hookd/sriov-state.c hookd/sriov-state.h \
 	hookd/sriov-pool.c hookd/sriov-pool.h
 hookd_libsriov_a_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)

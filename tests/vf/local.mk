@@ -19,6 +19,13 @@ tests_vf_test_sriov_pool_CPPFLAGS = $(VF_TEST_CPPFLAGS)
 tests_vf_test_sriov_pool_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_pool_LDADD = $(VF_TEST_LIBS)
 
+check_PROGRAMS += tests/vf/test-sriov-emulated
+tests_vf_test_sriov_emulated_SOURCES = tests/vf/test-sriov-emulated.c
+tests_vf_test_sriov_emulated_CPPFLAGS = $(VF_TEST_CPPFLAGS)
+tests_vf_test_sriov_emulated_CFLAGS = $(VF_TEST_CFLAGS)
+tests_vf_test_sriov_emulated_LDADD = $(VF_TEST_LIBS)
+
 TESTS += \
+	tests/vf/test-sriov-emulated \
 	tests/vf/test-sriov-kernel \
 	tests/vf/test-sriov-pool
