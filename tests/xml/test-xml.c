@@ -323,6 +323,67 @@ test_error_line(void)
     g_assert_true(g_str_has_suffix(error->message, "..."));
 }
 
+/* Random corruptions of every example (fixed seed): the parser and the
+ * rewrite either succeed or fail with one line; they never crash. */
+static void
+test_mutations(void)
+{
+    g_autofree char *dir = vf_test_srcpath("xml/examples");
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    GRand *r = g_rand_new_with_seed(20261122);
+    const char *n;
+    guint failed = 0, total = 0;
+
+    g_assert_nonnull(d);
+    while ((n = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, n, NULL);
+        g_autofree char *xml = NULL;
+        gsize len;
+
+        if (!g_str_has_suffix(n, ".xml") || !g_file_get_contents(path, &xml, &len, NULL))
+            continue;
+        for (int i = 0; i < 300; i++) {
+            g_autofree char *m = g_memdup2(xml, len);
+            gsize mlen = len;
+            g_autoptr(GError) error = NULL;
+            g_autoptr(VfxDomain) dom = NULL;
+            int edits = g_rand_int_range(r, 1, 4);
+            static const char pool[] = "<>/='\"&;:!- x0\n";
+
+            for (int e = 0; e < edits; e++) {
+                gsize at = g_rand_int_range(r, 0, (gint32)mlen);
+                switch (g_rand_int_range(r, 0, 3)) {
+                case 0: m[at] = pool[g_rand_int_range(r, 0, sizeof(pool) - 1)]; break;
+                case 1: mlen = at + 1; break;
+                default: m[at] = (char)g_rand_int_range(r, 1, 256); break;
+                }
+            }
+            total++;
+            dom = vfx_domain_parse(m, mlen, &error);
+            if (!dom) {
+                failed++;
+                g_assert_nonnull(error);
+                g_assert_null(strchr(error->message, '\n'));
+            } else {
+                VfxIncoming ch = { NULL, NULL, NULL, "/run/x.sock" };
+                for (guint k = 0; k < dom->pairs->len; k++) {
+                    VfxPair *p = dom->pairs->pdata[k];
+                    g_autofree char *out = NULL;
+                    g_autoptr(GError) e2 = NULL;
+
+                    ch.alias = p->alias;
+                    ch.mac = p->mac;
+                    out = vfx_domain_rewrite_incoming(m, mlen, &ch, 1, NULL, &e2);
+                    g_assert_true(out != NULL || e2 != NULL);
+                }
+            }
+        }
+    }
+    g_rand_free(r);
+    g_test_message("%u mutated documents, %u refused", total, failed);
+    g_assert_cmpuint(failed, >, 0);
+}
+
 static void
 test_annotated(void)
 {
@@ -374,6 +435,7 @@ main(int argc, char **argv)
     g_test_add_func("/xml/hostile/huge", test_huge);
     g_test_add_func("/xml/hostile/deep", test_deep);
     g_test_add_func("/xml/hostile/garbage", test_garbage);
+    g_test_add_func("/xml/hostile/mutations", test_mutations);
     g_test_add_func("/xml/annotated", test_annotated);
     g_test_add_func("/xml/cli/files", test_cli_files);
     g_test_add_func("/xml/render-rewrite-errors", test_render_rewrite_errors);
