@@ -16,11 +16,15 @@ CLEANFILES += tests/lib/vf-stream.static
 
 EXTRA_DIST += tests/lib/guest-image.sh tests/lib/testbed.sh doc/testbed.md
 
-dist_check_SCRIPTS += tests/e2e/test-guest-boot.sh
-TESTS += tests/e2e/test-guest-boot.sh
+dist_check_SCRIPTS += tests/e2e/test-guest-boot.sh tests/e2e/test-migration-baseline.sh
+TESTS += tests/e2e/test-guest-boot.sh tests/e2e/test-migration-baseline.sh
 
 # The guest image cache (tests/lib/guest-image.sh) lives in the build tree.
 clean-local: clean-local-guest-image
 clean-local-guest-image:
 	-rm -rf tests/e2e/guest-image
 .PHONY: clean-local-guest-image
+
+# Benchmark (run by hand as root from a built checkout); lives with the
+# testbed it drives.
+EXTRA_DIST += tests/bench/migration-loss

@@ -7,23 +7,27 @@
 #     └─ veth hB ── netns vfB-S (host B): bridge br0 (uplink up0), libvirtd
 #   management: vfA-S mgmt0 192.0.2.1/24 ── vfB-S mgmt0 192.0.2.2/24
 #
-# Each host runs a private virtlogd + libvirtd in its own mount/UTS namespace
-# (private /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt,
-# /var/cache/libvirt under $TB_DIR/hostX/), listening on TCP without auth on
-# its management address; QEMU runs as root, no cgroups, no security driver.
+# Each host is a private virtlogd + libvirtd (tests/lib/libvirt-host.sh,
+# lvh_*) in its own mount namespace inside its netns, its trees under
+# $TB_DIR/hostX/ (DIR/etc-libvirt = its /etc/libvirt, DIR/log-libvirt = its
+# /var/log/libvirt, ...), listening on TCP without auth on its management
+# address (a fresh host_uuid each); QEMU runs as root, no cgroups, no
+# security driver, migration_address/host = the management address.
 # Guests are TCG q35 domains on the host's br0 (see tb_guest_xml).
 #
 # API (HOST is A or B; NET is the physical-network namespace):
+#   tb_can_run                prints why the testbed cannot run here, or 0
 #   tb_setup [HOSTS]          network + hosts ("A B" default; "A" for one);
-#                             installs a teardown trap on EXIT/INT/TERM
+#                             installs a teardown trap on EXIT/INT/TERM/HUP
 #                             unless TB_TRAP=0. Before each libvirtd starts,
 #                             calls tb_pre_start HOST DIR if such a function
-#                             exists (DIR/etc = its /etc/libvirt: hooks go
-#                             in DIR/etc/hooks).
+#                             exists (e.g. lvh_install_hook DIR SRC there).
 #   tb_teardown               destroys everything (idempotent, never fails)
 #   tb_host_start HOST / tb_host_stop HOST   (re)start / stop one libvirtd
 #   tb_exec HOST|NET CMD...   run inside a host (its netns + mount ns)
-#   tb_virsh HOST ARGS...     virsh against that host's libvirtd
+#   tb_virsh HOST ARGS...     virsh against that host's libvirtd (unix socket)
+#   tb_virsh_tcp HOST ARGS... the same over qemu+tcp://ADDR/system
+#   tb_host_dir HOST          the host's libvirt-host.sh DIR
 #   tb_guest_image            builds the guest image (sets GUEST_KERNEL/INITRD)
 #   tb_guest_xml NAME         prints a domain XML (env: TB_GUEST_MAC,
 #                             TB_GUEST_IP, TB_GUEST_MEM, TB_GUEST_PRIMARY=0|1)
@@ -53,6 +57,8 @@ TB_STREAM_PORT=7100
 _tb_top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 _tb_top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TB_STREAM=${TB_STREAM:-$_tb_top_builddir/tests/lib/vf-stream}
+# shellcheck source=tests/lib/libvirt-host.sh
+. "$_tb_top_srcdir/tests/lib/libvirt-host.sh"
 TB_STREAM_STATIC=${TB_STREAM_STATIC:-$_tb_top_builddir/tests/lib/vf-stream.static}
 
 _tb_log() { echo "testbed: $*" >&2; }
@@ -86,7 +92,7 @@ tb_can_run() {
 }
 
 tb_setup() {
-    local hosts=${1:-A B} h ns
+    local hosts=${1:-A B} h ns two=0
     TB_HOSTS=$hosts
     TB_SUFFIX=${TB_SUFFIX:-$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))}
     TB_NS_A=vfA-$TB_SUFFIX
@@ -119,7 +125,10 @@ tb_setup() {
         ip -n "$TB_NS_NET" link set "h$h" master "$TB_BRIDGE" up
     done
     case " $hosts " in
-        *" A "*" B "*|*" B "*" A "*)
+        *" A "*) case " $hosts " in *" B "*) two=1 ;; esac ;;
+    esac
+    case $two in
+        1)
             ip -n "$TB_NS_A" link add mgmt0 type veth peer name mgmt0 netns "$TB_NS_B" || return 1
             ip -n "$TB_NS_A" addr add "$TB_ADDR_A/24" dev mgmt0
             ip -n "$TB_NS_B" addr add "$TB_ADDR_B/24" dev mgmt0
@@ -140,82 +149,41 @@ tb_setup() {
     done
 }
 
-# The private libvirt tree of a host: etc run lib log cache.
+# The private libvirt tree of a host (tests/lib/libvirt-host.sh's DIR:
+# DIR/etc-libvirt is its /etc/libvirt, DIR/log-libvirt its /var/log/libvirt).
 tb_host_dir() { echo "$TB_DIR/host$1"; }
 
-_tb_write_host_config() {
-    local h=$1 dir=$2 addr uuid
+_tb_setup_host() {
+    local h=$1 dir=$2 ns addr c
+    ns=$(_tb_ns "$h") || return 1
     addr=$(_tb_addr "$h") || return 1
-    uuid=$(cat /proc/sys/kernel/random/uuid)
-    mkdir -p "$dir/etc/qemu" "$dir/etc/hooks" "$dir/run" "$dir/lib" "$dir/log" "$dir/cache" || return 1
-    cat > "$dir/etc/libvirtd.conf" <<EOF
-# testbed host $h ($TB_SUFFIX)
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "$addr"
-auth_tcp = "none"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-host_uuid = "$uuid"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-EOF
-    cat > "$dir/etc/qemu.conf" <<EOF
-# testbed host $h ($TB_SUFFIX)
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-migration_address = "$addr"
-migration_host = "$addr"
-EOF
-    echo "# testbed host $h" > "$dir/etc/virtlogd.conf"
+    lvh_setup "$dir" "$ns" || return 1
+    for c in 'listen_tls = 0' 'listen_tcp = 1' "listen_addr = \"$addr\"" 'auth_tcp = "none"' \
+             "host_uuid = \"$(cat /proc/sys/kernel/random/uuid)\""; do
+        lvh_conf "$dir" libvirtd.conf "$c"
+    done
+    # QEMU as root without relabelling: the guest image, console logs and
+    # the sockets tests create are then reachable without chown games.
+    for c in 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'remember_owner = 0' \
+             'security_driver = "none"' 'namespaces = [ ]' \
+             "migration_address = \"$addr\"" "migration_host = \"$addr\""; do
+        lvh_conf "$dir" qemu.conf "$c"
+    done
+    touch "$dir/tb-configured"
 }
 
 tb_host_start() {
-    local h=$1 ns dir i
-    ns=$(_tb_ns "$h") || return 1
+    local h=$1 dir
     dir=$(tb_host_dir "$h")
-    if [ ! -f "$dir/etc/libvirtd.conf" ]; then
-        _tb_write_host_config "$h" "$dir" || return 1
+    if [ ! -f "$dir/tb-configured" ]; then
+        _tb_setup_host "$h" "$dir" || return 1
     fi
     if declare -F tb_pre_start >/dev/null; then
         tb_pre_start "$h" "$dir" || return 1
     fi
-    rm -f "$dir/run/libvirtd.pid" "$dir/run/virtlogd.pid"
-    # The daemons keep the private mount namespace alive after the shell exits.
-    ip netns exec "$ns" unshare --mount --uts --propagation private --fork \
-        /bin/sh -c '
-            set -e
-            hostname "$1"
-            d=$2
-            mount --bind "$d/etc" /etc/libvirt
-            mount --bind "$d/run" /run/libvirt 2>/dev/null || { mkdir -p /run/libvirt; mount --bind "$d/run" /run/libvirt; }
-            mount --bind "$d/lib" /var/lib/libvirt
-            mount --bind "$d/log" /var/log/libvirt
-            mount --bind "$d/cache" /var/cache/libvirt
-            virtlogd -d -p /run/libvirt/virtlogd.pid
-            libvirtd -d --listen -p /run/libvirt/libvirtd.pid
-        ' tb-host "host$h-$TB_SUFFIX" "$dir" > "$dir/start.log" 2>&1 ||
-        { _tb_log "host $h: cannot start libvirtd: $(tail -n 3 "$dir/start.log")"; return 1; }
-    for i in $(seq 1 300); do
-        if [ -s "$dir/run/libvirtd.pid" ] &&
-           tb_virsh "$h" version >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    _tb_log "host $h: libvirtd did not answer on $(_tb_addr "$h") within 30 s (log: $dir/log/libvirtd.log)"
-    return 1
-}
-
-_tb_pid_of() {
-    local f=$1 pid
-    [ -s "$f" ] || return 1
-    pid=$(cat "$f")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    lvh_start "$dir" --listen || { _tb_log "host $h: libvirtd did not start (see $dir/log-libvirt/libvirtd.log)"; return 1; }
+    tb_virsh_tcp "$h" version >/dev/null 2>&1 ||
+        { _tb_log "host $h: libvirtd does not answer on qemu+tcp://$(_tb_addr "$h")/system"; return 1; }
 }
 
 # Kills PIDs (TERM, up to ~5 s, then KILL).
@@ -234,20 +202,11 @@ _tb_kill_wait() {
 }
 
 tb_host_stop() {
-    local h=$1 ns dir d pids
+    local h=$1 ns pids
     ns=$(_tb_ns "$h") || return 0
-    dir=$(tb_host_dir "$h")
-    if _tb_pid_of "$dir/run/libvirtd.pid" >/dev/null; then
-        for d in $(timeout 20 ip netns exec "$ns" virsh -q -c "qemu+tcp://$(_tb_addr "$h")/system" \
-                       list --name 2>/dev/null); do
-            timeout 20 ip netns exec "$ns" virsh -q -c "qemu+tcp://$(_tb_addr "$h")/system" \
-                destroy "$d" >/dev/null 2>&1
-        done
-    fi
-    pids="$(_tb_pid_of "$dir/run/libvirtd.pid") $(_tb_pid_of "$dir/run/virtlogd.pid")"
-    _tb_kill_wait $pids
-    # Anything else still running in the host's network namespace (QEMU,
-    # daemons a test started there) was started by this run.
+    lvh_stop "$(tb_host_dir "$h")"
+    # Anything else still running in the host's network namespace (daemons
+    # a test started there) was started by this run.
     if [ -e "/run/netns/$ns" ]; then
         pids=$(ip netns pids "$ns" 2>/dev/null)
         _tb_kill_wait $pids
@@ -276,27 +235,33 @@ tb_teardown() {
     return $rc
 }
 
-# Runs a command inside a host: its network namespace and, for A/B, the
-# private mount namespace of its libvirtd (so /run/libvirt etc. are its own).
+# Runs a command inside a host (its network namespace and the private mount
+# namespace of its libvirtd) or, for NET, in the physical network.
 tb_exec() {
-    local h=$1 ns pid
+    local h=$1
     shift
-    ns=$(_tb_ns "$h") || return 1
     if [ "$h" = NET ] || [ "$h" = N ]; then
-        ip netns exec "$ns" "$@"
+        ip netns exec "$TB_NS_NET" "$@"
         return
     fi
-    pid=$(_tb_pid_of "$(tb_host_dir "$h")/run/libvirtd.pid") || {
-        _tb_log "host $h: libvirtd is not running"; return 1; }
-    nsenter --target "$pid" --mount --uts --net -- "$@"
+    _tb_addr "$h" >/dev/null || return 1
+    lvh_exec "$(tb_host_dir "$h")" "$@"
 }
 
+# virsh against a host's libvirtd (its unix socket, inside the host).
 tb_virsh() {
-    local h=$1 ns addr
+    _tb_addr "$1" >/dev/null || return 1
+    local dir
+    dir=$(tb_host_dir "$1")
     shift
-    ns=$(_tb_ns "$h") || return 1
-    addr=$(_tb_addr "$h") || return 1
-    ip netns exec "$ns" virsh -q -c "qemu+tcp://$addr/system" "$@"
+    lvh_virsh "$dir" "$@"
+}
+
+# The same over TCP, the way the other host reaches it.
+tb_virsh_tcp() {
+    local h=$1
+    shift
+    ip netns exec "$(_tb_ns "$h")" virsh -q -c "qemu+tcp://$(_tb_addr "$h")/system" "$@"
 }
 
 tb_guest_image() {
@@ -439,7 +404,7 @@ tb_migrate() {
     TB_MIG_TOTAL_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
     tb_virsh "$dst" domjobinfo --completed "$name" > "$base.jobinfo" 2>&1 ||
         tb_virsh "$src" domjobinfo --completed "$name" > "$base.jobinfo" 2>&1
-    TB_MIG_DOWNTIME_MS=$(sed -n 's/^Total downtime: *\([0-9]*\) ms.*/\1/p' "$base.jobinfo" | head -n1)
+    TB_MIG_DOWNTIME_MS=$(sed -n 's/^Total downtime: *\([0-9]*\) *ms.*/\1/p' "$base.jobinfo" | head -n1)
     stop=$(_tb_event_time "$base.src-events" STOP "$name")
     resume=$(_tb_event_time "$base.dst-events" RESUME "$name")
     TB_MIG_WINDOW=""
@@ -450,4 +415,71 @@ tb_migrate() {
         return 1
     fi
     return 0
+}
+
+# tb_stream_migrate SRC DST NAME [LABEL [VIRSH_MIGRATE_ARGS...]]: runs the
+# vf-stream between the physical network's peer and the guest around one
+# live migration: stream flowing (TB_STREAM_LEAD s, default 2), migrate,
+# wait until the guest's primary is back and up on the destination (when
+# the guest has one), TB_STREAM_TAIL more seconds (default 3), then stop
+# and analyse with QEMU's STOP..RESUME window. Prints vf-stream's result
+# line and sets TB_STREAM_RESULT; fails if the migration failed.
+tb_stream_migrate() {
+    local src=$1 dst=$2 name=$3 label=${4:-$1->$2} base pid from line primary rc i
+    shift 3
+    [ $# -gt 0 ] && shift
+    base=$TB_DIR/$name.stream.$((_tb_mig_count + 1))
+    rm -f "$base.ready"
+    ip netns exec "$TB_NS_NET" "$TB_STREAM" peer --to "$TB_GUEST_IP:$TB_STREAM_PORT" \
+        --rate "${TB_STREAM_RATE:-100}" --raw "$base.raw" --ready-file "$base.ready" \
+        --label "$label" > "$base.out" 2> "$base.err" &
+    pid=$!
+    for i in $(seq 1 200); do
+        [ -e "$base.ready" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ ! -e "$base.ready" ]; then
+        _tb_log "guest $name: the stream does not flow before migrating (see $base.err)"
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        TB_STREAM_RESULT=""
+        return 1
+    fi
+    sleep "${TB_STREAM_LEAD:-2}"
+    from=$(tb_console_lines "$name")
+    tb_migrate "$src" "$dst" "$name" "$@"
+    rc=$?
+    if [ $rc = 0 ] && [ "${TB_GUEST_PRIMARY:-1}" = 1 ]; then
+        line=$(tb_wait_console "$name" 'vf-guest: slaves .* primary=eth[0-9]+' 60 "$from") &&
+            primary=$(echo "$line" | sed -n 's/.* primary=\(eth[0-9]*\).*/\1/p') &&
+            tb_wait_console "$name" "vf-guest: link $primary up" 60 "$from" >/dev/null
+    fi
+    sleep "${TB_STREAM_TAIL:-3}"
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    echo "${TB_MIG_WINDOW:-}" > "$base.window"
+    TB_STREAM_RESULT=$("$TB_STREAM" analyze --raw "$base.raw" --label "$label" \
+                         --window-file "$base.window" 2>&1)
+    echo "$TB_STREAM_RESULT"
+    return $rc
+}
+
+# tb_result KEY [RESULT]: one value of a vf-stream result line.
+tb_result() {
+    echo "${2:-$TB_STREAM_RESULT}" | sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n1
+}
+
+tb_loss_table_header() {
+    printf '%-10s %8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' migration fwd_sent fwd_lost \
+        rev_sent rev_lost lost_out fwd_gap_ms rev_gap_ms window_ms downtime migrate_ms
+}
+
+# tb_loss_table_row [RESULT]: after tb_stream_migrate.
+tb_loss_table_row() {
+    local r=${1:-$TB_STREAM_RESULT}
+    printf '%-10s %8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' "$(tb_result label "$r")" \
+        "$(tb_result fwd_sent "$r")" "$(tb_result fwd_lost "$r")" "$(tb_result rev_sent "$r")" \
+        "$(tb_result rev_lost "$r")" "$(tb_result lost_outside "$r")" \
+        "$(tb_result fwd_longest_gap_ms "$r")" "$(tb_result rev_longest_gap_ms "$r")" \
+        "$(tb_result window_ms "$r")" "${TB_MIG_DOWNTIME_MS:--}" "${TB_MIG_TOTAL_MS:--}"
 }
