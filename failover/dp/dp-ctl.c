@@ -464,6 +464,7 @@ ctl_thread(void *arg)
 	while (!dp.quit) {
 		int conn;
 
+		dp_port_poll_failover();
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		conn = accept4(ctl_fd, NULL, NULL, SOCK_CLOEXEC);

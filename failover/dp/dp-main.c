@@ -173,9 +173,10 @@ main(int argc, char **argv)
 
 	dp_ctl_stop();
 	dp_pair_del_all();
-	DP_LOG(INFO, "stopping: %u mbufs still in use", rte_mempool_in_use_count(dp.pool));
 out_port:
 	dp_port_close();
+	if (dp.pool)
+		DP_LOG(INFO, "stopped: %u mbufs still in use", rte_mempool_in_use_count(dp.pool));
 out_eal:
 	rte_eal_cleanup();
 	return rc;

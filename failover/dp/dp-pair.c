@@ -246,3 +246,16 @@ out:
 	pthread_mutex_unlock(&dp.lock);
 	return ret;
 }
+
+/* Re-announce every pair in virtio state (the uplink changed). */
+void
+dp_pair_announce_all(void)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&dp.lock);
+	for (i = 0; i < dp.n_pairs; i++)
+		if (__atomic_load_n(&dp.pairs[i]->state, __ATOMIC_RELAXED) == DP_PAIR_VIRTIO_ACTIVE)
+			__atomic_store_n(&dp.pairs[i]->announce, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&dp.lock);
+}

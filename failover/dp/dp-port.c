@@ -73,6 +73,10 @@ setup_port(uint16_t port)
 	rte_eth_dev_get_name_by_port(port, name);
 	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_info_get(port, &info);
+	/* The bond learns its members' link changes from their LSC
+	 * interrupts (members without them are polled). */
+	if (ret == 0 && dp.uplink_bonded && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
 	if (ret == 0)
 		ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret == 0)
@@ -136,11 +140,67 @@ dp_port_init(void)
 	return setup_port(bond);
 }
 
+static bool
+link_up(uint16_t port)
+{
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	return rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+}
+
+/* Called from the control thread a few times a second: when the bond's
+ * active uplink changes, the network must relearn every claimed MAC on
+ * the new one. */
+void
+dp_port_poll_failover(void)
+{
+	static int last = -1;
+	uint16_t active[RTE_MAX_ETHPORTS];
+	char name[RTE_ETH_NAME_MAX_LEN] = "?";
+	int n, cur;
+
+	if (!dp.uplink_bonded)
+		return;
+	n = rte_eth_bond_active_slaves_get(dp.uplink_port, active, RTE_DIM(active));
+	cur = n > 0 ? rte_eth_bond_primary_get(dp.uplink_port) : -1;
+	/* Not every member reports link changes to the bond (net_tap's
+	 * interrupts do not reach it): check the active one ourselves. */
+	if (cur >= 0 && !link_up(cur)) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			if (active[i] != cur && link_up(active[i]) &&
+			    rte_eth_bond_primary_set(dp.uplink_port, active[i]) == 0) {
+				cur = rte_eth_bond_primary_get(dp.uplink_port);
+				break;
+			}
+	}
+	if (cur == last)
+		return;
+	if (cur < 0) {
+		DP_LOG(WARNING, "uplink bond: no active uplink (both '%s' and '%s' down)",
+		       dp.uplink_args, dp.uplink2_args);
+	} else {
+		rte_eth_dev_get_name_by_port(cur, name);
+		DP_LOG(INFO, "uplink bond: active uplink is now port %d (%s)%s", cur, name,
+		       last >= 0 ? ": announcing the claimed MACs" : "");
+		if (last >= 0)
+			dp_pair_announce_all();
+	}
+	last = cur;
+}
+
 void
 dp_port_close(void)
 {
 	uint16_t id;
 
+	/* The bond first: closing it releases its members. */
+	if (rte_eth_dev_is_valid_port(dp.uplink_port)) {
+		rte_eth_dev_stop(dp.uplink_port);
+		rte_eth_dev_close(dp.uplink_port);
+	}
 	RTE_ETH_FOREACH_DEV(id) {
 		rte_eth_dev_stop(id);
 		rte_eth_dev_close(id);

@@ -111,6 +111,7 @@ extern struct dp_ctx dp;
 /* dp-port.c: uplink (single port or active-backup bond) and the pool. */
 int dp_port_init(void);
 void dp_port_close(void);
+void dp_port_poll_failover(void);
 /* 0: MAC filter entry, 1: promiscuous mode, -1: error in @err. */
 int dp_port_claim_mac(const struct rte_ether_addr *mac, char *err, size_t errlen);
 void dp_port_release_mac(const struct rte_ether_addr *mac, bool promisc);
@@ -129,6 +130,7 @@ int dp_pair_del(const char *name, char *err, size_t errlen);
 int dp_pair_set_state(const char *name, enum dp_pair_state state,
 		      enum dp_pair_state *previous, char *err, size_t errlen);
 void dp_pair_del_all(void);
+void dp_pair_announce_all(void);
 const char *dp_pair_state_name(enum dp_pair_state state);
 void dp_pair_synchronize(void);
 /* Lower-case xx:xx:xx:xx:xx:xx, as libvirt writes MACs. */

@@ -10,6 +10,7 @@
  *      [--burst-gen]   (benchmark: send 32x64B bursts as fast as possible
  *                       guest->wire for --duration-s, print Mpps per second)
  * Output: "g2w sent=.. recv=.. dup=..", "w2g ...", "wire_rarp=.. wire_garp=..". */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -44,6 +45,7 @@ static struct rte_mempool *pool;
 static struct rte_ether_addr guest_mac, wire_mac;
 static struct stream streams[2]; /* 0: g2w, 1: w2g */
 static uint64_t wire_rarp, wire_garp, guest_other, wire_other;
+static uint32_t guest_ip, garp_ip; /* network order */
 static uint64_t count = 1000, rate = 10000, drain_ms = 1000, duration_s = 10, rounds = 1;
 static const char *go_file;
 static bool do_g2w, do_w2g, burst_gen;
@@ -97,6 +99,8 @@ account(uint16_t port, struct rte_mbuf *m)
             return;
         }
         if (type == RTE_ETHER_TYPE_ARP && rte_is_broadcast_ether_addr(&eth->dst_addr)) {
+            const struct rte_arp_hdr *arp = (const void *)(eth + 1);
+            garp_ip = arp->arp_data.arp_sip;
             wire_garp++;
             return;
         }
@@ -169,6 +173,37 @@ send_stream(uint32_t stream, uint32_t n)
     if (sent < k)
         rte_pktmbuf_free_bulk(pkts + sent, k - sent);
     streams[stream].sent += sent;
+}
+
+/* A gratuitous ARP from the guest, so the datapath learns its address. */
+static void
+send_guest_arp(void)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    struct rte_ether_hdr *eth;
+    struct rte_arp_hdr *arp;
+    char *data;
+
+    if (!m || !(data = rte_pktmbuf_append(m, 60))) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    memset(data, 0, 60);
+    eth = (struct rte_ether_hdr *)data;
+    memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+    eth->src_addr = guest_mac;
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+    arp = (struct rte_arp_hdr *)(eth + 1);
+    arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+    arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+    arp->arp_plen = 4;
+    arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+    arp->arp_data.arp_sha = guest_mac;
+    arp->arp_data.arp_sip = guest_ip;
+    arp->arp_data.arp_tip = guest_ip;
+    if (rte_eth_tx_burst(0, 0, &m, 1) != 1)
+        rte_pktmbuf_free(m);
 }
 
 static int
@@ -267,6 +302,7 @@ main(int argc, char **argv)
         { "duration-s", required_argument, NULL, 's' },
         { "burst-gen", no_argument, NULL, 'b' },
         { "rounds", required_argument, NULL, 'R' },
+        { "guest-ip", required_argument, NULL, 'i' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "both";
@@ -295,6 +331,12 @@ main(int argc, char **argv)
         case 's': duration_s = strtoull(optarg, NULL, 10); break;
         case 'b': burst_gen = true; break;
         case 'R': rounds = strtoull(optarg, NULL, 10); break;
+        case 'i':
+            if (inet_pton(AF_INET, optarg, &guest_ip) != 1) {
+                fprintf(stderr, "dp-traffic: bad --guest-ip\n");
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "dp-traffic: bad option\n");
             return 2;
@@ -340,6 +382,8 @@ main(int argc, char **argv)
             if (poll_rx() == 0)
                 usleep(1000);
         }
+        if (guest_ip)
+            send_guest_arp();
         if (burst_gen) {
             run_bench();
         } else {
@@ -363,9 +407,12 @@ main(int argc, char **argv)
         }
         print_stream("g2w", round, &streams[0]);
         print_stream("w2g", round, &streams[1]);
+        char ipbuf[INET_ADDRSTRLEN] = "-";
+        if (garp_ip)
+            inet_ntop(AF_INET, &garp_ip, ipbuf, sizeof(ipbuf));
         printf("wire_rarp%s=%" PRIu64 " wire_garp=%" PRIu64 " guest_other=%" PRIu64
-               " wire_other=%" PRIu64 "\n", round > 1 ? "_next" : "", wire_rarp, wire_garp,
-               guest_other, wire_other);
+               " wire_other=%" PRIu64 " garp_ip=%s\n", round > 1 ? "_next" : "", wire_rarp,
+               wire_garp, guest_other, wire_other, ipbuf);
         fflush(stdout);
     }
     rte_eth_dev_stop(0);

@@ -49,7 +49,7 @@ dp_setup() {
 # dp_start [extra dp options...]: start the datapath on lcore 1.
 dp_start() {
     ip netns exec "$DP_NS" "$DP_BIN" -l 1 --no-huge -m 256 --file-prefix "$DP_NS-dp" \
-        --no-pci -- --ctl "$DP_CTL" --uplink net_af_packet0,iface=vd \
+        --no-pci -- --ctl "$DP_CTL" ${DP_UPLINK_ARGS:---uplink net_af_packet0,iface=vd} \
         --vhost-dir "$DP_TMP" --vhost-owner '' "$@" >> "$DP_TMP/dp.log" 2>&1 &
     DP_PID=$!
     DP_PIDS+=("$DP_PID")
@@ -108,7 +108,7 @@ traffic_start() {
     shift 2
     rm -f "$DP_TMP/$name.go"
     ip netns exec "$DP_NS" "$DP_TRAFFIC" -l 0 --no-huge -m 256 --file-prefix "$DP_NS-$name" \
-        --no-pci --vdev "virtio_user0,$vargs" --vdev net_af_packet1,iface=vw \
+        --no-pci --vdev "virtio_user0,$vargs" --vdev "net_af_packet1,iface=${DP_WIRE_IF:-vw}" \
         -- --go-file "$DP_TMP/$name.go" "$@" > "$DP_TMP/$name.out" 2> "$DP_TMP/$name.err" &
     eval "TRAFFIC_PID_$name=$!"
     DP_PIDS+=("$!")

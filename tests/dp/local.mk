@@ -15,9 +15,11 @@ tests_dp_dp_traffic_LDADD = $(DPDK_LIBS)
 dist_check_SCRIPTS += \
 	tests/dp/test-dp-forward.sh \
 	tests/dp/test-dp-control.sh \
-	tests/dp/test-dp-reconnect.sh
+	tests/dp/test-dp-reconnect.sh \
+	tests/dp/test-dp-bond.sh
 TESTS += \
 	tests/dp/test-dp-forward.sh \
 	tests/dp/test-dp-control.sh \
-	tests/dp/test-dp-reconnect.sh
+	tests/dp/test-dp-reconnect.sh \
+	tests/dp/test-dp-bond.sh
 endif

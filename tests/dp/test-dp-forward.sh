@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 16
+plan 18
 
 GMAC=52:54:00:dd:00:01
 WMAC=02:00:00:ee:00:02
@@ -21,7 +21,7 @@ dp_call "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$GMAC\",\"socket\"
 ok $? "pair-add vm1 (server mode): $(cat "$DP_TMP/r")"
 
 # 1. VF_ACTIVE: the guest's frames leave, nothing reaches the guest.
-traffic_start t1 "$VARGS" --guest-mac $GMAC --wire-mac $WMAC --dir both --count 1000 --rate 5000 --drain-ms 500
+traffic_start t1 "$VARGS" --guest-mac $GMAC --wire-mac $WMAC --dir both --count 1000 --rate 5000 --drain-ms 500 --guest-ip 198.18.7.10
 dp_wait_connected vm1; ok $? "guest connects to vm1"
 traffic_go t1; traffic_wait t1
 ok "$([ "$(traffic_field t1 g2w recv)" = 1000 ] && [ "$(traffic_field t1 g2w dup)" = 0 ]; echo $?)" \
@@ -41,6 +41,8 @@ sleep 0.5
 traffic_go t2; traffic_wait t2
 ok "$([ "$(traffic_field t2 wire_rarp wire_rarp)" -ge 1 ]; echo $?)" \
     "RARP from $GMAC seen on the wire ($(grep ^wire_rarp "$DP_TMP/t2.out"))"
+grep -q "garp_ip=198.18.7.10" "$DP_TMP/t2.out"
+ok $? "gratuitous ARP for the guest's IPv4 198.18.7.10 seen on the wire ($(grep ^wire_rarp "$DP_TMP/t2.out"))"
 ok "$([ "$(traffic_field t2 g2w recv)" = 1000 ] && [ "$(traffic_field t2 w2g recv)" = 1000 ] &&
       [ "$(traffic_field t2 g2w dup)" = 0 ] && [ "$(traffic_field t2 w2g dup)" = 0 ]; echo $?)" \
     "virtio state: both directions 1000/1000 ($(grep -E '^(g2w|w2g)' "$DP_TMP/t2.out" | tr '\n' ' '))"
@@ -74,6 +76,14 @@ ok "$([ "$grecv" = "$tg" ] && [ "$(traffic_field t3 w2g dup)" = 0 ]; echo $?)" \
 ok "$([ "$wrecv" = "$fg" ] && [ "$fg" = "$(traffic_field t3 g2w sent)" ] && [ "$(traffic_field t3 g2w dup)" = 0 ]; echo $?)" \
     "guest->wire during switching: $fg sent by the guest, $wrecv on the wire"
 diag "the wire sent $(traffic_field t3 w2g sent), the uplink received $rx (a difference is the kernel's, not the datapath's)"
+
+# 3b. A guest negotiating other features: packed ring, no mergeable
+#     buffers, in-order.
+dp_wait_connected vm1 no
+traffic_start t4 "$VARGS,packed_vq=1,mrg_rxbuf=0,in_order=1" --guest-mac $GMAC --wire-mac $WMAC --dir both --count 1000 --rate 5000 --drain-ms 500
+dp_wait_connected vm1 && traffic_go t4 && traffic_wait t4
+ok "$([ "$(traffic_field t4 g2w recv)" = 1000 ] && [ "$(traffic_field t4 w2g recv)" = 1000 ]; echo $?)" \
+    "packed ring, no mrg_rxbuf, in_order: 1000/1000 both ways ($(grep -E '^(g2w|w2g)' "$DP_TMP/t4.out" | tr '\n' ' '))"
 
 # 4. Telemetry and port-list.
 dp_call '{"command":"port-list"}' | json_get "[p['name'] for p in r['ports']]" | grep -q "vm1"

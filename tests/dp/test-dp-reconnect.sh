@@ -46,7 +46,7 @@ traffic_go c
 for _ in $(seq 100); do grep -q '^w2g ' "$DP_TMP/c.out" && break; sleep 0.1; done
 both_ways c ""; ok $? "before the restart: 500/500 both ways ($(grep -E '^(g2w|w2g) ' "$DP_TMP/c.out" | tr '\n' ' '))"
 dp_stop; ok $? "vfailover-dp stops on SIGTERM"
-grep -q "stopping: 0 mbufs still in use" "$DP_TMP/dp.log"; ok $? "no mbuf in use at exit"
+grep -q "stopped: 0 mbufs still in use" "$DP_TMP/dp.log"; ok $? "no mbuf in use at exit"
 dp_start && add_client; ok $? "restarted datapath reconnects to the same guest"
 touch "$DP_TMP/c.go.2"
 traffic_wait c
