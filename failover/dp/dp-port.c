@@ -228,8 +228,10 @@ dp_port_claim_mac(const struct rte_ether_addr *mac, char *err, size_t errlen)
 				 buf, rte_strerror(-ret), rte_strerror(-r));
 			return -1;
 		}
-		DP_LOG(INFO, "uplink port %u has no MAC filter for %s (%s): promiscuous mode on",
-		       dp.uplink_port, buf, rte_strerror(-ret));
+		if (!dp.promisc_logged)
+			DP_LOG(INFO, "uplink port %u has no MAC filter for %s (%s): promiscuous mode while a MAC is claimed",
+			       dp.uplink_port, buf, rte_strerror(-ret));
+		dp.promisc_logged = true;
 	}
 	dp.promisc_refs++;
 	return 1;

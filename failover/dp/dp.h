@@ -89,6 +89,7 @@ struct dp_ctx {
 	bool uplink_bonded;
 	bool uplink_filter;        /* MAC filter works on the uplink */
 	unsigned int promisc_refs;
+	bool promisc_logged;
 	struct rte_mempool *pool;
 	struct dp_uplink_stats up; /* worker-written */
 	/* Pairs: the list is owned by the control thread under lock; the

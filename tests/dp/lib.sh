@@ -49,7 +49,7 @@ dp_setup() {
 # dp_start [extra dp options...]: start the datapath on lcore 1.
 dp_start() {
     ip netns exec "$DP_NS" "$DP_BIN" -l 1 --no-huge -m 256 --file-prefix "$DP_NS-dp" \
-        --no-pci -- --ctl "$DP_CTL" ${DP_UPLINK_ARGS:---uplink net_af_packet0,iface=vd} \
+        --no-pci -- --ctl "$DP_CTL" ${DP_UPLINK_ARGS:---uplink net_af_packet0,iface=vd,framecnt=8192} \
         --vhost-dir "$DP_TMP" --vhost-owner '' "$@" >> "$DP_TMP/dp.log" 2>&1 &
     DP_PID=$!
     DP_PIDS+=("$DP_PID")
@@ -89,6 +89,27 @@ dp_uplink_counter() {
     dp_call '{"command":"stats"}' | json_get "r['uplink']['counters']['$1']"
 }
 
+# dp_snap PAIR: print "uplink_rx=N uplink_tx=N from_guest=N ..." (the
+# uplink's and the pair's counters) for dp_delta.
+dp_snap() {
+    dp_call '{"command":"stats"}' | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+c = {"uplink_" + k: v for k, v in r["uplink"]["counters"].items()}
+for p in r["pairs"]:
+    if p["name"] == sys.argv[1]:
+        c.update(p["counters"])
+print(" ".join("%s=%d" % kv for kv in c.items()))' "$1"
+}
+
+# dp_delta BEFORE AFTER KEY: AFTER's KEY minus BEFORE's.
+dp_delta() {
+    local a b
+    a=$(echo "$1" | tr ' ' '\n' | sed -n "s/^$3=//p")
+    b=$(echo "$2" | tr ' ' '\n' | sed -n "s/^$3=//p")
+    echo $(( ${b:-0} - ${a:-0} ))
+}
+
 # dp_wait_connected PAIR [yes|no]: wait until the pair's guest is (dis)connected.
 dp_wait_connected() {
     local want=${2:-True}
@@ -108,7 +129,7 @@ traffic_start() {
     shift 2
     rm -f "$DP_TMP/$name.go"
     ip netns exec "$DP_NS" "$DP_TRAFFIC" -l 0 --no-huge -m 256 --file-prefix "$DP_NS-$name" \
-        --no-pci --vdev "virtio_user0,$vargs" --vdev "net_af_packet1,iface=${DP_WIRE_IF:-vw}" \
+        --no-pci --vdev "virtio_user0,$vargs" --vdev "net_af_packet1,iface=${DP_WIRE_IF:-vw},framecnt=8192" \
         -- --go-file "$DP_TMP/$name.go" "$@" > "$DP_TMP/$name.out" 2> "$DP_TMP/$name.err" &
     eval "TRAFFIC_PID_$name=$!"
     DP_PIDS+=("$!")
