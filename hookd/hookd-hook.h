@@ -2,8 +2,10 @@
  * request/reply exchange (hookd-hook.c). The wire format is documented in
  * vfailover-hook(8):
  *
- *   request  {"protocol": 1, "object": DOMAIN, "operation": OP,
- *             "sub_operation": SUB, "extra": EXTRA, "xml": DOMAIN_XML}
+ *   request  frame 1: {"protocol": 1, "object": DOMAIN, "operation": OP,
+ *                      "sub_operation": SUB, "extra": EXTRA}
+ *            frame 2: the domain XML from stdin, raw (4-byte big-endian
+ *                     length, then the bytes; length 0 when stdin is empty)
  *   reply    {"protocol": 1, "ok": true [, "xml": NEW_DOMAIN_XML]}
  *         or {"protocol": 1, "ok": false, "error": ONE_LINE}
  *

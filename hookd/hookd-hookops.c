@@ -16,15 +16,6 @@
 #include "vfx-domain.h"
 #include "hookd-daemon.h"
 
-typedef gboolean (*HookOpFunc)(HookdDaemon *d, const HookdHookCall *call, VfxDomain *dom,
-                               char **out_xml, GError **error);
-
-typedef struct {
-    const char *operation;
-    const char *sub_operation;  /* what libvirt passes; others are refused */
-    HookOpFunc func;
-} HookOp;
-
 /* ---- helpers ---- */
 
 static HookdPair *
@@ -132,6 +123,29 @@ ensure_preparing(HookdDaemon *d, VfxDomain *vdom, GError **error)
 
 /* ---- follow-up work on the main loop ---- */
 
+/* Does the domain hold a host resource (a VF today; a datapath port too
+ * once hookd-dp.c creates real ones)? Records of such domains are written
+ * to disk before the hook replies (a crash must not leak the resource);
+ * others are written a moment later, off the hook's path. */
+static gboolean
+domain_holds_resources(HookdDomain *dom)
+{
+    guint i;
+    for (i = 0; i < dom->pairs->len; i++)
+        if (((HookdPair *)g_ptr_array_index(dom->pairs, i))->vf_pf)
+            return TRUE;
+    return FALSE;
+}
+
+static void
+save_for(HookdDaemon *d, HookdDomain *dom)
+{
+    if (domain_holds_resources(dom))
+        save_now(d);
+    else
+        hookd_registry_save_later(d->registry);
+}
+
 void
 hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
 {
@@ -180,59 +194,56 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
     virDomainFree(vdom);
 }
 
-/* ---- the operations ---- */
+/* ---- the operations ----
+ * @dom is hookd's record of the domain (NULL if none); @vdom the parsed
+ * domain XML, parsed only for operations that need it (PARSE) or that adopt
+ * a domain hookd has no record of (ADOPT): parsing a large domain XML is
+ * most of a hook call's cost in hookd. */
 
 static gboolean
-op_prepare(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-           GError **error)
+op_prepare(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+           char **out_xml, GError **error)
 {
-    HookdDomain *dom = ensure_preparing(d, vdom, error);
+    dom = ensure_preparing(d, vdom, error);
     if (!dom)
         return FALSE;
     hookd_domain_note(dom, "hook", "prepare begin: %u pair(s) reserved", dom->pairs->len);
-    save_now(d);
+    save_for(d, dom);
     return TRUE;
 }
 
 static gboolean
-op_note(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-        GError **error)
+op_note(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+        char **out_xml, GError **error)
 {
-    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
-    if (dom) {
-        hookd_domain_note(dom, "hook", "%s %s", call->operation, call->sub_operation);
-        hookd_registry_save_later(d->registry);
-    }
+    hookd_domain_note(dom, "hook", "%s %s", call->operation, call->sub_operation);
+    hookd_registry_save_later(d->registry);
     return TRUE;
 }
 
 static gboolean
-op_started(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-           GError **error)
+op_started(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+           char **out_xml, GError **error)
 {
-    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
-
-    if (!dom) {
-        /* hookd restarted between prepare and started: adopt the domain. */
-        if (!(dom = ensure_preparing(d, vdom, error)))
-            return FALSE;
-    }
+    /* No record: hookd restarted between prepare and started; adopt. */
+    if (!dom && !(dom = ensure_preparing(d, vdom, error)))
+        return FALSE;
     hookd_domain_note(dom, "hook", "started begin");
+    /* A phase change moves no resource: persisted soon, not before the
+     * reply (a lost one is rebuilt by the resync). */
     hookd_domain_set_phase(dom, HOOKD_DOMAIN_RUNNING);
-    save_now(d);
-    hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
+    hookd_registry_save_later(d->registry);
+    if (domain_holds_resources(dom))
+        hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
     return TRUE;
 }
 
 static gboolean
-op_stopped(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-           GError **error)
+op_stopped(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+           char **out_xml, GError **error)
 {
-    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
     guint i;
 
-    if (!dom)
-        return TRUE;
     hookd_domain_note(dom, "hook", "stopped end");
     hookd_domain_set_phase(dom, HOOKD_DOMAIN_STOPPING);
     /* QEMU is gone: whatever path was active, only the VF's config and the
@@ -240,38 +251,39 @@ op_stopped(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **ou
     for (i = 0; i < dom->pairs->len; i++)
         hookd_domain_set_pair_state(dom, g_ptr_array_index(dom->pairs, i),
                                     HOOKD_PAIR_VIRTIO_ACTIVE, "domain stopped");
-    save_now(d);
+    hookd_registry_save_later(d->registry);
     return TRUE;
 }
 
 static gboolean
-op_release(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-           GError **error)
+op_release(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+           char **out_xml, GError **error)
 {
-    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
+    gboolean held = domain_holds_resources(dom);
 
-    if (!dom)
-        return TRUE;
     release_domain_resources(d, dom);
     g_message("domain %s: released", dom->name);
-    hookd_registry_remove(d->registry, vdom->uuid);
-    save_now(d);
+    hookd_registry_remove(d->registry, dom->uuid);
+    if (held)
+        save_now(d);
+    else
+        hookd_registry_save_later(d->registry);
     return TRUE;
 }
 
 /* migrate begin (destination) and restore begin: reserve on this host and
  * rewrite the incoming XML for what this host gave each pair. */
 static gboolean
-op_incoming(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-            GError **error)
+op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+            char **out_xml, GError **error)
 {
-    HookdDomain *dom = ensure_preparing(d, vdom, error);
     g_autofree VfxIncoming *changes = NULL;
     g_autofree VfxVf *vfs = NULL;
     g_autofree char *xml = NULL;
     gboolean changed = FALSE;
     guint i, n = 0;
 
+    dom = ensure_preparing(d, vdom, error);
     if (!dom)
         return FALSE;
     hookd_domain_note(dom, "hook", "%s begin: %u pair(s) reserved", call->operation,
@@ -310,11 +322,9 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **o
 /* reconnect begin (libvirtd restarted) and attach begin: the domain runs
  * already. Never refuse (libvirt would kill it): adopt it if unknown. */
 static gboolean
-op_running(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **out_xml,
-           GError **error)
+op_running(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
+           char **out_xml, GError **error)
 {
-    HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
-
     if (!dom) {
         dom = hookd_hookops_record(d, vdom, HOOKD_DOMAIN_RUNNING);
         g_message("domain %s: adopted on %s", vdom->name, call->operation);
@@ -325,16 +335,33 @@ op_running(HookdDaemon *d, const HookdHookCall *call, VfxDomain *vdom, char **ou
     return TRUE;
 }
 
+typedef gboolean (*HookOpFunc)(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom,
+                               VfxDomain *vdom, char **out_xml, GError **error);
+
+typedef enum {
+    OP_PARSE = 1 << 0,      /* always needs the parsed XML */
+    OP_ADOPT = 1 << 1,      /* needs it when hookd has no record */
+    OP_REFUSE = 1 << 2,     /* may refuse: the domain does not run yet */
+} HookOpFlags;
+
+typedef struct {
+    const char *operation;
+    const char *sub_operation;  /* what libvirt passes; others are refused */
+    HookOpFunc func;
+    HookOpFlags flags;
+} HookOp;
+
 static const HookOp hook_ops[] = {
-    { "prepare", "begin", op_prepare },
-    { "start", "begin", op_note },
-    { "started", "begin", op_started },
-    { "stopped", "end", op_stopped },
-    { "release", "end", op_release },
-    { "migrate", "begin", op_incoming },
-    { "restore", "begin", op_incoming },
-    { "reconnect", "begin", op_running },
-    { "attach", "begin", op_running },
+    { "prepare", "begin", op_prepare, OP_PARSE | OP_REFUSE },
+    { "start", "begin", op_note, OP_REFUSE },
+    { "started", "begin", op_started, OP_ADOPT | OP_REFUSE },
+    { "stopped", "end", op_stopped, 0 },
+    { "release", "end", op_release, 0 },
+    { "migrate", "begin", op_incoming, OP_PARSE | OP_REFUSE },
+    { "restore", "begin", op_incoming, OP_PARSE | OP_REFUSE },
+    /* The domain already runs: refusing would make libvirt kill it. */
+    { "reconnect", "begin", op_running, OP_ADOPT },
+    { "attach", "begin", op_running, OP_ADOPT },
 };
 
 static const HookOp *
@@ -349,13 +376,19 @@ find_op(const HookdHookCall *call)
     return NULL;
 }
 
-/* Operations after which the domain already runs or is gone: refusing them
- * would not protect anything (libvirt would kill a running domain). */
-static gboolean
-op_may_refuse(const char *operation)
+/* Registry locked: hookd's record of the domain the hook is called for,
+ * found by name and confirmed by its UUID in the XML (libvirt writes
+ * <uuid>UUID</uuid> verbatim), without parsing the XML. */
+static HookdDomain *
+find_record(HookdDaemon *d, const HookdHookCall *call)
 {
-    return g_strcmp0(operation, "reconnect") != 0 && g_strcmp0(operation, "attach") != 0 &&
-           g_strcmp0(operation, "stopped") != 0 && g_strcmp0(operation, "release") != 0;
+    HookdDomain *dom = hookd_registry_find_by_name(d->registry, call->object);
+    g_autofree char *tag = NULL;
+
+    if (!dom)
+        return NULL;
+    tag = g_strdup_printf("<uuid>%s</uuid>", dom->uuid);
+    return memmem(call->xml, call->xml_len, tag, strlen(tag)) ? dom : NULL;
 }
 
 gboolean
@@ -366,6 +399,7 @@ hookd_hookops_handle(const HookdHookCall *call, char **out_xml, gpointer data, G
     g_autoptr(GError) local = NULL;
     g_autofree char *key = g_strdup_printf("%s %s", call->operation, call->sub_operation);
     const HookOp *op = find_op(call);
+    HookdDomain *dom;
     gboolean ok;
 
     hookd_registry_lock(d->registry);
@@ -383,27 +417,37 @@ hookd_hookops_handle(const HookdHookCall *call, char **out_xml, gpointer data, G
                     "domain %s: unknown hook operation '%s'", call->object, key);
         return FALSE;
     }
-    vdom = vfx_domain_parse_full(call->xml, call->xml_len,
-                                 vf_config_get_int(d->cfg, "hookd", "max-message-bytes"), &local);
-    if (!vdom || !vdom->uuid) {
-        if (!local)
-            g_set_error(&local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                        "domain %s: the domain XML has no <uuid>", call->object);
-        g_autofree char *named = g_strdup_printf("domain %s:", call->object);
-        if (!g_str_has_prefix(local->message, named))
-            g_prefix_error(&local, "%s ", named);
-        if (!op_may_refuse(call->operation)) {
-            g_warning("%s: %s (ignored: the domain already runs or stops)", key, local->message);
-            return TRUE;
-        }
-        g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    if (vdom->pairs->len == 0)
-        return TRUE;        /* our namespace, but no pair in it */
 
     hookd_registry_lock(d->registry);
-    ok = op->func(d, call, vdom, out_xml, error);
+    dom = find_record(d, call);
+    if ((op->flags & OP_PARSE) || (!dom && (op->flags & OP_ADOPT))) {
+        /* Parse without the lock: other hooks need not wait for it. */
+        hookd_registry_unlock(d->registry);
+        vdom = vfx_domain_parse_full(call->xml, call->xml_len,
+                                     vf_config_get_int(d->cfg, "hookd", "max-message-bytes"), &local);
+        if (!vdom || !vdom->uuid) {
+            g_autofree char *named = g_strdup_printf("domain %s:", call->object);
+            if (!local)
+                g_set_error(&local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                            "the domain XML has no <uuid>");
+            if (!g_str_has_prefix(local->message, named))
+                g_prefix_error(&local, "%s ", named);
+            if (!(op->flags & OP_REFUSE)) {
+                g_warning("%s: %s (ignored: the domain already runs or stops)", key, local->message);
+                return TRUE;
+            }
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (vdom->pairs->len == 0)
+            return TRUE;        /* our namespace, but no pair in it */
+        hookd_registry_lock(d->registry);
+        dom = hookd_registry_find(d->registry, vdom->uuid);
+    } else if (!dom) {
+        hookd_registry_unlock(d->registry);
+        return TRUE;            /* nothing of this domain to act on */
+    }
+    ok = op->func(d, call, dom, vdom, out_xml, error);
     hookd_registry_unlock(d->registry);
     return ok;
 }

@@ -16,6 +16,10 @@ struct _HookdRegistry {
     char *state_dir;
     GHashTable *domains;    /* uuid -> HookdDomain* */
     guint save_id;
+    gboolean dirty;         /* changed since the last snapshot */
+    guint64 seq;            /* snapshots serialized (under lock) */
+    GMutex write_lock;      /* orders writes of snapshots */
+    guint64 written_seq;    /* newest snapshot on disk (under write_lock) */
 };
 
 static const char *const pair_state_names[] = {
@@ -372,6 +376,7 @@ hookd_registry_new(const char *state_dir, GError **error)
     guint i;
 
     g_mutex_init(&reg->lock);
+    g_mutex_init(&reg->write_lock);
     reg->state_dir = g_strdup(state_dir);
     reg->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, domain_free);
 
@@ -414,6 +419,7 @@ hookd_registry_free(HookdRegistry *reg)
     g_hash_table_unref(reg->domains);
     g_free(reg->state_dir);
     g_mutex_clear(&reg->lock);
+    g_mutex_clear(&reg->write_lock);
     g_free(reg);
 }
 
@@ -433,6 +439,19 @@ HookdDomain *
 hookd_registry_find(HookdRegistry *reg, const char *uuid)
 {
     return uuid ? g_hash_table_lookup(reg->domains, uuid) : NULL;
+}
+
+HookdDomain *
+hookd_registry_find_by_name(HookdRegistry *reg, const char *name)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, reg->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (g_strcmp0(((HookdDomain *)value)->name, name) == 0)
+            return value;
+    return NULL;
 }
 
 HookdDomain *
@@ -470,24 +489,62 @@ hookd_registry_uuids(HookdRegistry *reg)
     return out;
 }
 
+/* Write a serialized registry unless a newer one was written already.
+ * Serialization happens under the registry lock, writing under write_lock
+ * only, so hook workers do not wait for a background fsync. */
+static gboolean
+write_snapshot(HookdRegistry *reg, JsonNode *doc, guint64 seq, GError **error)
+{
+    gboolean ok = TRUE;
+
+    g_mutex_lock(&reg->write_lock);
+    if (seq > reg->written_seq) {
+        ok = hookd_state_write(reg->state_dir, PAIRS_FILE, doc, error);
+        if (ok)
+            reg->written_seq = seq;
+    }
+    g_mutex_unlock(&reg->write_lock);
+    return ok;
+}
+
 gboolean
 hookd_registry_save(HookdRegistry *reg, GError **error)
 {
     g_autoptr(JsonNode) doc = hookd_registry_to_json(reg);
-    return hookd_state_write(reg->state_dir, PAIRS_FILE, doc, error);
+    reg->dirty = FALSE;
+    return write_snapshot(reg, doc, ++reg->seq, error);
+}
+
+/* Not locked: write a snapshot if the registry changed since the last. */
+static void
+registry_flush(HookdRegistry *reg)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) doc = NULL;
+    guint64 seq;
+
+    g_mutex_lock(&reg->lock);
+    if (!reg->dirty) {
+        g_mutex_unlock(&reg->lock);
+        return;
+    }
+    reg->dirty = FALSE;
+    doc = hookd_registry_to_json(reg);
+    seq = ++reg->seq;
+    g_mutex_unlock(&reg->lock);
+    if (!write_snapshot(reg, doc, seq, &error))
+        g_warning("%s", error->message);
 }
 
 static gboolean
 save_later_cb(gpointer data)
 {
     HookdRegistry *reg = data;
-    g_autoptr(GError) error = NULL;
 
     g_mutex_lock(&reg->lock);
     reg->save_id = 0;
-    if (!hookd_registry_save(reg, &error))
-        g_warning("%s", error->message);
     g_mutex_unlock(&reg->lock);
+    registry_flush(reg);
     return G_SOURCE_REMOVE;
 }
 
@@ -496,6 +553,7 @@ hookd_registry_save_later(HookdRegistry *reg)
 {
     GSource *src;
 
+    reg->dirty = TRUE;
     if (reg->save_id)
         return;
     /* Attach to the main context explicitly: hook workers call this too. */

@@ -67,6 +67,8 @@ void hookd_registry_unlock(HookdRegistry *reg);
 
 /* Locked: look up by UUID (NULL if unknown). */
 HookdDomain *hookd_registry_find(HookdRegistry *reg, const char *uuid);
+/* Locked: look up by name (domain names are unique on a host). */
+HookdDomain *hookd_registry_find_by_name(HookdRegistry *reg, const char *name);
 /* Locked: add a domain (replacing a stale record with the same UUID); the
  * registry takes @pairs (HookdPair*, state VIRTIO_ACTIVE). */
 HookdDomain *hookd_registry_add(HookdRegistry *reg, const char *uuid, const char *name,
@@ -89,6 +91,7 @@ void hookd_domain_note(HookdDomain *dom, const char *kind, const char *fmt, ...)
 gboolean hookd_registry_save(HookdRegistry *reg, GError **error);
 /* Locked: write pairs.json soon (timeline-only changes), from the main loop. */
 void hookd_registry_save_later(HookdRegistry *reg);
+
 
 /* Locked: the registry as JSON ({"domains": [...]}, as in pairs.json). */
 JsonNode *hookd_registry_to_json(HookdRegistry *reg);

@@ -332,6 +332,15 @@ parse_reply(const char *data, size_t len, HookReply *reply)
 
 /* ---- the exchange ---- */
 
+static void
+put_be32(unsigned char *p, uint32_t n)
+{
+    p[0] = n >> 24;
+    p[1] = n >> 16;
+    p[2] = n >> 8;
+    p[3] = n;
+}
+
 static long
 ms_left(const struct timespec *deadline)
 {
@@ -431,18 +440,18 @@ hook_wire_call(const char *path, const HookRequest *req, size_t max_bytes,
     buf_put_member(&b, "operation", req->operation, strlen(req->operation));
     buf_put_member(&b, "sub_operation", req->sub_operation, strlen(req->sub_operation));
     buf_put_member(&b, "extra", req->extra, strlen(req->extra));
-    buf_put_member(&b, "xml", req->xml, req->xml_len);
     buf_put(&b, "}", 1);
     n = b.len - 4;
-    if (n > max_bytes) {
+    put_be32((unsigned char *)b.buf, n);
+    /* Frame 2: the domain XML, raw. */
+    if (req->xml_len > max_bytes) {
         free(b.buf);
-        return set_err(err, errlen, "the request (%u bytes) is larger than max-message-bytes (%zu)",
-                       n, max_bytes);
+        return set_err(err, errlen, "the domain XML (%zu bytes) is larger than max-message-bytes (%zu)",
+                       req->xml_len, max_bytes);
     }
-    b.buf[0] = n >> 24;
-    b.buf[1] = n >> 16;
-    b.buf[2] = n >> 8;
-    b.buf[3] = n;
+    put_be32(hdr, req->xml_len);
+    buf_put(&b, (const char *)hdr, 4);
+    buf_put(&b, req->xml, req->xml_len);
 
     if (strlen(path) >= sizeof(addr.sun_path)) {
         free(b.buf);

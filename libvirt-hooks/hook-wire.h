@@ -6,7 +6,9 @@
  * The hook therefore links nothing but libc and speaks the same frames as
  * common/vf-frame.c (4-byte big-endian length + one JSON object with
  * "protocol": 1) with a writer for its one request and a reader for the
- * reply's few members. hookd itself uses vf-frame. */
+ * reply's few members; the domain XML follows the request as a second,
+ * raw frame (no JSON escaping on either side). hookd uses vf-frame. See
+ * hookd/hookd-hook.h for the exchange. */
 #pragma once
 
 #include <stdbool.h>

@@ -27,9 +27,6 @@
  * as vfx_xml_is_annotated(); a false positive only makes us fail closed. */
 #define VFX_NAMESPACE_URI "http://vfailover.org/schemas/domain/1.0"
 
-/* Room for the JSON envelope around the XML in one frame. */
-#define ENVELOPE_BYTES 4096
-
 static void __attribute__((format(printf, 1, 2)))
 fail_line(const char *fmt, ...)
 {
@@ -91,49 +88,6 @@ is_annotated(const char *xml, size_t len)
     return memmem(xml, len, VFX_NAMESPACE_URI, strlen(VFX_NAMESPACE_URI)) != NULL;
 }
 
-/* Offset of the first byte that is not part of valid UTF-8, or -1: the
- * protocol carries JSON strings, and libvirt always writes UTF-8. */
-static long
-invalid_utf8_at(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n, k;
-        unsigned cp;
-
-        if (c < 0x80) {
-            if (c == 0)
-                return i;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        for (k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += n + 1;
-    }
-    return -1;
-}
-
 /* The operations a refusal protects: the domain is not running yet. */
 static bool
 starts_domain(const char *op)
@@ -158,7 +112,6 @@ main(int argc, char **argv)
     char *xml, *nl;
     bool too_large, have_cfg;
     size_t len = 0;
-    long bad;
 
     if (argc != 5) {
         fail_line("usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA (run by libvirtd as its qemu hook)",
@@ -176,12 +129,12 @@ main(int argc, char **argv)
     if (!have_cfg)
         cfg.max_bytes = 4194304;
 
-    xml = read_stdin(cfg.max_bytes - ENVELOPE_BYTES, &len, &too_large);
+    xml = read_stdin(cfg.max_bytes, &len, &too_large);
     if (!xml) {
         if (too_large)
             fail_line("domain %s: %s %s: the domain XML on stdin is larger than %zu bytes "
                       "(max-message-bytes in vfailover.conf)", req.object, req.operation,
-                      req.sub_operation, cfg.max_bytes - ENVELOPE_BYTES);
+                      req.sub_operation, cfg.max_bytes);
         else
             fail_line("domain %s: %s %s: cannot read the domain XML on stdin: %s", req.object,
                       req.operation, req.sub_operation, strerror(errno));
@@ -194,12 +147,6 @@ main(int argc, char **argv)
      * they never wait for hookd, reachable or not. */
     if (!is_annotated(xml, len))
         return 0;
-    bad = invalid_utf8_at((const unsigned char *)xml, len);
-    if (bad >= 0) {
-        fail_line("domain %s: %s %s: the domain XML on stdin is not valid UTF-8 (byte %ld)",
-                  req.object, req.operation, req.sub_operation, bad);
-        return 1;
-    }
 
     if (!have_cfg ||
         hook_wire_call(cfg.socket, &req, cfg.max_bytes, cfg.timeout_ms, &reply, err, sizeof(err)) < 0) {

@@ -3,3 +3,10 @@
 EXTRA_DIST += tests/lib/libvirt-host.sh tests/libvirt/lib-hookd.sh tests/libvirt/data
 dist_check_SCRIPTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh
 TESTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh
+
+# The hook latency benchmark (run by hand: tests/bench/hook-latency).
+noinst_PROGRAMS += tests/bench/hook-latency-run
+tests_bench_hook_latency_run_SOURCES = tests/bench/hook-latency-run.c
+tests_bench_hook_latency_run_CFLAGS = $(VF_CFLAGS)
+tests_bench_hook_latency_run_LDADD =
+EXTRA_DIST += tests/bench/hook-latency
