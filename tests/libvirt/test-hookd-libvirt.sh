@@ -64,7 +64,7 @@ has_note() { dom_jq "[.timeline[].what] | any(startswith(\"$1\"))"; }
 no_record() { ctl pairs | jq -e --arg u "$uuid_a" '[.domains[] | select(.uuid == $u)] | length == 0' >/dev/null; }
 connected() { ctl status | jq -e ".libvirt.state == \"connected\" and .libvirt.connects >= $1" >/dev/null; }
 
-plan 24
+plan 25
 
 lvh_start "$host" || bail_out "private libvirtd did not start (see $host/log-libvirt/libvirtd.log)"
 start_hookd; ok $? "hookd runs inside the private host"
@@ -106,6 +106,9 @@ grep -q "domain $A: released" "$log"; ok $? "hookd logged the release"
 # --- stop while hookd is down: released at the next resync ---
 lvh_virsh "$host" start "$A" >/dev/null && wait_for 20 dom_jq '.phase == "running"'
 ok $? "annotated domain started again"
+# A domain without VF is written to the state dir a moment after its hooks.
+persisted() { jq -e --arg u "$uuid_a" '.domains[] | select(.uuid == $u) | .phase == "running"' "$host/lib-vfailover/pairs.json"; }
+wait_for 10 persisted; ok $? "its record reached the state dir"
 stop_hookd KILL
 lvh_virsh "$host" destroy "$A" >/dev/null
 start_hookd
