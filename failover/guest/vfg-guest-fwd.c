@@ -39,6 +39,7 @@
 static volatile int quit;
 static struct vfg *the_vfg;
 static int busy_poll;
+static unsigned int tx_budget_us = 1000;
 static uint64_t rx_total, tx_total, tx_dropped;
 
 static void
@@ -289,8 +290,9 @@ forward(uint16_t port, double duration, unsigned int stats_every)
 		rx_total += nb;
 		for (i = 0; i < nb; i++)
 			macswap(pkts[i]);
-		/* Up to 1 ms for a full ring or a VF that just went. */
-		sent = vfg_tx_burst(the_vfg, 0, pkts, nb, 1000);
+		/* Up to 1 ms for a full ring or a VF that just went (none
+		 * in --stock mode: plain rte_eth_tx_burst()). */
+		sent = vfg_tx_burst(the_vfg, 0, pkts, nb, tx_budget_us);
 		tx_total += sent;
 		if (sent < nb) {
 			tx_dropped += nb - sent;
@@ -403,6 +405,7 @@ main(int argc, char **argv)
 			conf.raise_rmv = 0;
 			conf.watch_ms = 0;
 			conf.hotplug_events = 0;
+			tx_budget_us = 0;
 			break;
 		case 'c':
 			ctl_path = optarg;

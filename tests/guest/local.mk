@@ -1,7 +1,7 @@
 # tests/guest/: the DPDK-guest datapath (failover/guest/) against real DPDK:
 # virtio-user <-> net_vhost and an af_packet "VF" on a veth, in namespaces.
 # tests/bench/guest-failover: loss and switch time, ours vs stock.
-EXTRA_DIST += tests/guest/guest-lib.sh
+EXTRA_DIST += tests/guest/guest-lib.sh tests/bench/guest-failover
 dist_check_SCRIPTS += \
 	tests/guest/test-guest-failover.sh \
 	tests/guest/test-guest-bad-input.sh

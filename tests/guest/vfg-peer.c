@@ -11,7 +11,10 @@
  *
  *   vfg-peer EAL-ARGS -- --dst MAC --rate PPS --duration S
  *            --virtio-port NAME --vf-iface NETDEV [--warmup MS]
- *            [--send virtio|vf-first]
+ *            [--send virtio|vf-first] [--attrib-ms MS]
+ *
+ * A run of lost frames counts for the nearest switch if it is within
+ * --attrib-ms (default 50) of traffic from it, else as lost_other.
  *
  * --send vf-first sends on the VF path while its netdev is there (as the
  * host's embedded switch steers the VM's MAC to the VF), else on virtio:
@@ -154,6 +157,7 @@ main(int argc, char **argv)
 		{ "vf-iface", required_argument, NULL, 'f' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "send", required_argument, NULL, 's' },
+		{ "attrib-ms", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rte_ether_addr dst, src = {{ 0x02, 0, 0, 0, 0, 0xfe }};
@@ -161,6 +165,7 @@ main(int argc, char **argv)
 	double rate = 10000, duration = 5, warmup_ms = 0;
 	uint64_t warm_seq = 0, warm_end = 0;
 	int send_vf_first = 0;
+	double attrib_ms = 50;
 	static uint8_t tbuf[BURST][64];
 	struct mmsghdr tmsgs[BURST];
 	struct iovec tiovs[BURST];
@@ -210,6 +215,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			send_vf_first = strcmp(optarg, "vf-first") == 0;
+			break;
+		case 'a':
+			attrib_ms = strtod(optarg, NULL);
 			break;
 		default:
 			return 2;
@@ -408,8 +416,7 @@ main(int argc, char **argv)
 			for (k = 0; k < nb_ev; k++) {
 				uint64_t d = ev[k].first_seq > run_start ?
 					ev[k].first_seq - run_start : run_start - ev[k].first_seq;
-				/* within 2 s of traffic of the switch */
-				if (d <= (uint64_t)(2 * rate) &&
+				if (d <= (uint64_t)(attrib_ms * rate / 1e3) &&
 				    (best < 0 || d < (ev[best].first_seq > run_start ?
 					ev[best].first_seq - run_start : run_start - ev[best].first_seq)))
 					best = k;
