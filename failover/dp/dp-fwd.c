@@ -207,7 +207,8 @@ int
 dp_fwd_loop(void)
 {
 	const unsigned int thread_id = 0;
-	uint64_t idle = 0, last_warn = 0;
+	uint64_t idle = 0;
+	bool exhausted = false;
 	unsigned int i, work;
 
 	rte_rcu_qsbr_thread_register(dp.rcu, thread_id);
@@ -232,11 +233,16 @@ dp_fwd_loop(void)
 			idle = 0;
 			continue;
 		}
-		if (rte_mempool_avail_count(dp.pool) < DP_BURST &&
-		    now - last_warn > rte_get_timer_hz()) {
+		/* Once per episode: dequeue cannot allocate, guests' frames
+		 * wait in their rings (nothing is lost here). */
+		if (!exhausted && rte_mempool_avail_count(dp.pool) < DP_BURST) {
 			DP_LOG(WARNING, "mbuf pool exhausted (%u of %u in use): guest frames wait in their rings",
 			       rte_mempool_in_use_count(dp.pool), dp.n_mbufs);
-			last_warn = now;
+			exhausted = true;
+		} else if (exhausted && rte_mempool_avail_count(dp.pool) >= 4 * DP_BURST) {
+			DP_LOG(INFO, "mbuf pool usable again (%u of %u in use)",
+			       rte_mempool_in_use_count(dp.pool), dp.n_mbufs);
+			exhausted = false;
 		}
 		if (dp.busy_poll)
 			continue;

@@ -158,8 +158,10 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (dp_vhost_owner_init() < 0 || rcu_init() < 0 || dp_port_init() < 0)
+	if (dp_vhost_owner_init() < 0 || rcu_init() < 0)
 		goto out_eal;
+	if (dp_port_init() < 0)
+		goto out_port;
 	if (dp_telemetry_register() < 0)
 		goto out_port;
 	if (dp_ctl_start() < 0)

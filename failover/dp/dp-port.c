@@ -19,6 +19,7 @@
 
 #define DP_RX_DESC 1024
 #define DP_TX_DESC 1024
+#define DP_MIN_FREE_MBUFS 1024
 #define DP_BOND_NAME "net_bonding_vfdp"
 
 /* Probe @devargs unless it names a port that already exists (--vdev or
@@ -101,6 +102,19 @@ setup_port(uint16_t port)
 	return 0;
 }
 
+/* The uplink's rings keep mbufs; what is left must carry bursts. */
+static int
+check_pool(void)
+{
+	unsigned int held = rte_mempool_in_use_count(dp.pool);
+
+	if (dp.n_mbufs - held >= DP_MIN_FREE_MBUFS)
+		return 0;
+	DP_LOG(ERR, "mbuf pool too small: the uplink's rings hold %u of %u mbufs; use --mbufs %u or more",
+	       held, dp.n_mbufs, held + DP_MIN_FREE_MBUFS);
+	return -1;
+}
+
 int
 dp_port_init(void)
 {
@@ -118,7 +132,7 @@ dp_port_init(void)
 		return -1;
 	if (!dp.uplink2_args) {
 		dp.uplink_port = p1;
-		return setup_port(p1);
+		return setup_port(p1) < 0 ? -1 : check_pool();
 	}
 	if (probe_port(dp.uplink2_args, &p2) < 0)
 		return -1;
@@ -137,7 +151,7 @@ dp_port_init(void)
 	}
 	dp.uplink_port = bond;
 	dp.uplink_bonded = true;
-	return setup_port(bond);
+	return setup_port(bond) < 0 ? -1 : check_pool();
 }
 
 static bool

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 31
+plan 32
 
 dp_start; ok $? "vfailover-dp starts"
 
@@ -89,5 +89,11 @@ else
     ok 0 "# SKIP no libvirt-qemu user"
     ok 0 "# SKIP no libvirt-qemu user"
 fi
+# A pool the uplink's rings would eat up is refused at start.
+dp_stop
+out=$(ip netns exec "$DP_NS" timeout 20 "$DP_BIN" -l 1 --no-huge -m 256 --file-prefix "$DP_NS-small" --no-pci -- \
+    --ctl "$DP_TMP/small.sock" --uplink net_tap0,iface=dsmall --mbufs 1024 --vhost-owner '' 2>&1); rc=$?
+echo "$out" | grep -q "mbuf pool too small: the uplink's rings hold [0-9]* of 1024 mbufs; use --mbufs [0-9]* or more"
+ok "$([ $? = 0 ] && [ $rc = 1 ]; echo $?)" "too small a pool: clear error, exit 1 ($(echo "$out" | grep -o 'mbuf pool too small.*'))"
 [ $_tap_failed = 0 ] || { diag "dp log:"; sed 's/^/#   /' "$DP_TMP/dp.log" | tail -40; }
 exit $_tap_failed
