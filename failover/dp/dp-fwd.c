@@ -181,7 +181,9 @@ announce(const struct dp_table *t, uint64_t now)
 	for (i = 0; i < t->n; i++) {
 		struct dp_pair *p = t->pair[i];
 
-		if (__atomic_exchange_n(&p->announce, 0, __ATOMIC_ACQ_REL)) {
+		/* Load first: no locked write on every pass. */
+		if (__atomic_load_n(&p->announce, __ATOMIC_RELAXED) &&
+		    __atomic_exchange_n(&p->announce, 0, __ATOMIC_ACQ_REL)) {
 			p->announce_left = DP_ANNOUNCE_ROUNDS;
 			p->announce_next = now;
 		}
