@@ -16,5 +16,4 @@ failover_dp_vfailover_dp_LDADD = $(VF_COMMON_LIBS) $(DPDK_LIBS) -lrte_net_bond -
 
 dist_man_MANS += doc/vfailover-dp.8
 systemdsystemunit_DATA += failover/dp/vfailover-dp.service
-EXTRA_DIST += failover/dp/vfailover-dp.service.in
 CLEANFILES += failover/dp/vfailover-dp.service
