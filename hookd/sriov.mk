@@ -9,7 +9,9 @@ hookd_libsriov_a_SOURCES = \
 	hookd/sriov-emulated.c \
 	hookd/sriov-bpf.c hookd/sriov-bpf.h \
 	hookd/sriov-state.c hookd/sriov-state.h \
-	hookd/sriov-pool.c hookd/sriov-pool.h
+	hookd/sriov-pool.c hookd/sriov-pool.h \
+	hookd/sriov-ctl.c hookd/sriov-ctl.h
 hookd_libsriov_a_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)
+hookd_libsriov_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hookd
 
 SRIOV_LIBS = hookd/libsriov.a $(LIBNL_LIBS)

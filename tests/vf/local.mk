@@ -14,7 +14,8 @@ tests_vf_test_sriov_kernel_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_kernel_LDADD = $(VF_TEST_LIBS)
 
 check_PROGRAMS += tests/vf/test-sriov-pool
-tests_vf_test_sriov_pool_SOURCES = tests/vf/test-sriov-pool.c $(VF_FAKE_SOURCES)
+tests_vf_test_sriov_pool_SOURCES = tests/vf/test-sriov-pool.c $(VF_FAKE_SOURCES) \
+	hookd/hookd-ctl.c hookd/hookd-ctl.h
 tests_vf_test_sriov_pool_CPPFLAGS = $(VF_TEST_CPPFLAGS)
 tests_vf_test_sriov_pool_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_pool_LDADD = $(VF_TEST_LIBS)

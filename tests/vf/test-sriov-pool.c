@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <linux/if_link.h>
 
+#include "sriov-ctl.h"
 #include "sriov-kernel.h"
 #include "sriov-netlink.h"
 #include "sriov-pool.h"
@@ -399,6 +400,90 @@ test_vf_vanished(Fixture *f, gconstpointer data)
     g_assert_cmpuint(count_state_files(f), ==, 0);
 }
 
+static JsonObject *
+request(const char *json)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
+    return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+}
+
+static void
+test_ctl(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_VLAN,
+                          .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x45 }, .vlan = 12,
+                          .vlan_proto = SRIOV_VLAN_PROTO_8021AD };
+    SriovVf *a, *b;
+    JsonArray *list;
+    JsonObject *o;
+
+    g_assert_no_error(error);
+    a = sriov_pool_reserve(pool, "uuid-a", "net0", "enp3s0f0", NULL, &error);
+    b = sriov_pool_reserve(pool, "uuid-b", "net1", "enp4s0f0", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(sriov_pool_configure(pool, a, &cfg, &error));
+    (void)b;
+
+    {
+        g_autoptr(JsonObject) req = request("{\"command\": \"vfs\"}");
+        g_autoptr(JsonObject) reply = json_object_new();
+        g_assert_true(sriov_ctl_vfs(req, reply, pool, &error));
+        list = json_object_get_array_member(reply, "vfs");
+        g_assert_cmpuint(json_array_get_length(list), ==, 10);
+        o = json_array_get_object_element(list, 0);
+        g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "kept");
+        o = json_array_get_object_element(list, 1);
+        g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "reserved");
+        g_assert_cmpstr(json_object_get_string_member(o, "domain"), ==, "uuid-a");
+        g_assert_cmpstr(json_object_get_string_member(o, "pci-address"), ==, "0000:03:10.1");
+        o = json_object_get_object_member(o, "config");
+        g_assert_cmpstr(json_object_get_string_member(o, "mac"), ==, "52:54:00:00:00:45");
+        g_assert_cmpint(json_object_get_int_member(o, "vlan"), ==, 12);
+        g_assert_cmpstr(json_object_get_string_member(o, "vlan-protocol"), ==, "802.1ad");
+        o = json_array_get_object_element(list, 2);
+        g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "free");
+    }
+    {
+        g_autoptr(JsonObject) req = request("{\"command\": \"vfs\", \"pf\": \"enp4s0f0\"}");
+        g_autoptr(JsonObject) reply = json_object_new();
+        g_assert_true(sriov_ctl_vfs(req, reply, pool, &error));
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(reply, "vfs")), ==, 2);
+    }
+    {
+        g_autoptr(JsonObject) req = request("{\"command\": \"stats\"}");
+        g_autoptr(JsonObject) reply = json_object_new();
+        g_assert_true(sriov_ctl_stats(req, reply, pool, &error));
+        list = json_object_get_array_member(reply, "vfs");
+        g_assert_cmpuint(json_array_get_length(list), ==, 2);   /* VFs in use */
+        o = json_array_get_object_element(list, 0);
+        g_assert_cmpint(json_object_get_int_member(o, "rx-packets"), ==, 1001);
+        g_assert_cmpint(json_object_get_int_member(o, "tx-dropped"), ==, 11);
+    }
+    {
+        g_autoptr(JsonObject) req = request("{\"command\": \"stats\", \"pf\": \"enp3s0f1\", \"vf\": 3}");
+        g_autoptr(JsonObject) reply = json_object_new();
+        g_assert_true(sriov_ctl_stats(req, reply, pool, &error));
+        o = json_array_get_object_element(json_object_get_array_member(reply, "vfs"), 0);
+        g_assert_cmpint(json_object_get_int_member(o, "tx-packets"), ==, 2003);
+    }
+    {
+        g_autoptr(JsonObject) req = request("{\"command\": \"stats\", \"pf\": \"eth7\"}");
+        g_autoptr(JsonObject) reply = json_object_new();
+        g_assert_false(sriov_ctl_stats(req, reply, pool, &error));
+        assert_error_mentions(error, "PF eth7 is not configured");
+        g_clear_error(&error);
+    }
+    {
+        g_autoptr(JsonObject) req = request("{\"command\": \"stats\", \"pf\": \"enp3s0f1\", \"vf\": 9}");
+        g_autoptr(JsonObject) reply = json_object_new();
+        g_assert_false(sriov_ctl_stats(req, reply, pool, &error));
+        assert_error_mentions(error, "PF enp3s0f1 has no VF 9");
+    }
+}
+
 static const char *bad_conf =
     "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\nreserved-vfs = 3\n";
 static const char *too_many_conf =
@@ -433,6 +518,8 @@ main(int argc, char **argv)
     g_test_add("/sriov-pool/crash-and-reconcile", Fixture, NULL, fixture_setup,
                test_crash_and_reconcile, fixture_teardown);
     g_test_add("/sriov-pool/vf-vanished", Fixture, NULL, fixture_setup, test_vf_vanished,
+               fixture_teardown);
+    g_test_add("/sriov-pool/ctl-vfs-stats", Fixture, NULL, fixture_setup, test_ctl,
                fixture_teardown);
     g_test_add("/sriov-pool/bad-config/reserved", Fixture, bad_conf, fixture_setup,
                test_bad_config, fixture_teardown);
