@@ -90,8 +90,8 @@ typedef struct {
     /* Take the VF for a domain / give it back to the host (after restore). */
     gboolean (*vf_reserve)(SriovBackend *be, const char *pf, guint vf, GError **error);
     gboolean (*vf_release)(SriovBackend *be, const char *pf, guint vf, GError **error);
-    /* Bind to vfio-pci for passthrough; back to @driver (NULL: let the
-     * kernel probe the default driver). */
+    /* Bind to vfio-pci for passthrough; back to @driver (NULL: no driver,
+     * as a VF created with sriov_drivers_autoprobe off). */
     gboolean (*vf_bind_vfio)(SriovBackend *be, const char *pf, guint vf, GError **error);
     gboolean (*vf_bind_host)(SriovBackend *be, const char *pf, guint vf, const char *driver,
                              GError **error);

@@ -15,6 +15,8 @@ typedef struct {
     SriovBackend parent;
     SriovSysfs *fs;
     SriovNl *nl;
+    GMutex lock;
+    GHashTable *ifindex;    /* PF name -> ifindex, read from sysfs once */
 } KernelBackend;
 
 static KernelBackend *
@@ -29,19 +31,41 @@ sriov_kernel_backend_sysfs(SriovBackend *be)
     return kb(be)->fs;
 }
 
+/* The PF's ifindex (cached: every VF request needs it; a PF re-created
+ * under the same name is picked up again by sriov_kernel_forget_pf()). */
 static int
 pf_ifindex(KernelBackend *k, const char *pf, GError **error)
 {
-    g_autofree char *path = sriov_sysfs_path(k->fs, "class/net/%s/ifindex", pf);
+    g_autofree char *path = NULL;
+    gpointer cached;
     guint idx = 0;
-    int rc = sriov_sysfs_read_uint(k->fs, path, &idx);
+    int rc;
 
-    if (rc < 0) {
+    g_mutex_lock(&k->lock);
+    cached = g_hash_table_lookup(k->ifindex, pf);
+    g_mutex_unlock(&k->lock);
+    if (cached)
+        return GPOINTER_TO_INT(cached);
+    path = sriov_sysfs_path(k->fs, "class/net/%s/ifindex", pf);
+    rc = sriov_sysfs_read_uint(k->fs, path, &idx);
+    if (rc < 0 || idx == 0) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
-                    "PF %s: no such network device (%s: %s)", pf, path, g_strerror(-rc));
+                    "PF %s: no such network device (%s: %s)", pf, path,
+                    g_strerror(rc < 0 ? -rc : EINVAL));
         return -1;
     }
+    g_mutex_lock(&k->lock);
+    g_hash_table_insert(k->ifindex, g_strdup(pf), GINT_TO_POINTER((int)idx));
+    g_mutex_unlock(&k->lock);
     return (int)idx;
+}
+
+static void
+forget_ifindex(KernelBackend *k, const char *pf)
+{
+    g_mutex_lock(&k->lock);
+    g_hash_table_remove(k->ifindex, pf);
+    g_mutex_unlock(&k->lock);
 }
 
 static gboolean
@@ -69,6 +93,7 @@ kernel_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params,
                     "PF %s: cannot read %s: %s", pf, total, g_strerror(-rc));
         return FALSE;
     }
+    forget_ifindex(k, pf);
     return pf_ifindex(k, pf, error) >= 0;
 }
 
@@ -191,7 +216,8 @@ kernel_vf_release(SriovBackend *be, const char *pf, guint vf, GError **error)
 
 /* driver_override + unbind + drivers_probe: the kernel's way to move one
  * device to a chosen driver without touching the driver's id table.
- * @driver NULL: clear the override and let the kernel pick. */
+ * @driver NULL: leave the VF without a driver (as it was before, when
+ * sriov_drivers_autoprobe was off). */
 static gboolean
 rebind(KernelBackend *k, const char *pf, guint vf, const char *driver, GError **error)
 {
@@ -205,10 +231,13 @@ rebind(KernelBackend *k, const char *pf, guint vf, const char *driver, GError **
     if (!addr)
         return FALSE;
     current = vf_driver(k, addr);
-    if (driver && g_strcmp0(current, driver) == 0)
+    if (g_strcmp0(current, driver) == 0)
         return TRUE;
     override = sriov_sysfs_path(k->fs, "bus/pci/devices/%s/driver_override", addr);
-    rc = sriov_sysfs_write(k->fs, override, driver ? driver : "\n");
+    /* vfio-pci stays the override while the VF is passed through, so a
+     * re-probe cannot hand it back to the host driver; otherwise none. */
+    rc = sriov_sysfs_write(k->fs, override,
+                           g_strcmp0(driver, "vfio-pci") == 0 ? "vfio-pci" : "\n");
     if (rc < 0) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
                     "PF %s VF %u (%s): cannot write %s: %s", pf, vf, addr, override,
@@ -225,21 +254,23 @@ rebind(KernelBackend *k, const char *pf, guint vf, const char *driver, GError **
             return FALSE;
         }
     }
-    probe = sriov_sysfs_path(k->fs, "bus/pci/drivers_probe");
-    rc = sriov_sysfs_write(k->fs, probe, addr);
-    /* EPROBE_DEFER-like failures show up as "no driver" below. */
+    if (!driver)
+        return TRUE;
+    if (g_strcmp0(driver, "vfio-pci") == 0) {
+        probe = sriov_sysfs_path(k->fs, "bus/pci/drivers_probe");
+        rc = sriov_sysfs_write(k->fs, probe, addr);
+    } else {
+        /* A named host driver: bind to it directly. */
+        probe = sriov_sysfs_path(k->fs, "bus/pci/drivers/%s/bind", driver);
+        rc = sriov_sysfs_write(k->fs, probe, addr);
+    }
     now = vf_driver(k, addr);
-    if (driver && g_strcmp0(now, driver) != 0) {
+    if (g_strcmp0(now, driver) != 0) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
                     "PF %s VF %u (%s): did not bind to %s (bound to %s%s%s)", pf, vf, addr,
-                    driver, now ? now : "no driver", rc < 0 ? "; drivers_probe: " : "",
+                    driver, now ? now : "no driver", rc < 0 ? "; " : "",
                     rc < 0 ? g_strerror(-rc) : "");
         return FALSE;
-    }
-    if (driver) {
-        /* Keep the override only while vfio-pci must win a re-probe. */
-        if (g_strcmp0(driver, "vfio-pci") != 0)
-            (void)sriov_sysfs_write(k->fs, override, "\n");
     }
     return TRUE;
 }
@@ -301,6 +332,8 @@ set_one(KernelBackend *k, const char *pf, int ifindex, guint vf, SriovVfSetting 
     int rc = sriov_nl_talk(k->nl, msg, NULL, &ext_ack);
 
     nlmsg_free(msg);
+    if (rc == -ENODEV)
+        forget_ifindex(k, pf);
     if (rc < 0) {
         g_autofree char *value = setting_value(s, cfg);
         g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
@@ -317,24 +350,52 @@ static const SriovVfSetting setting_order[] = {
     SRIOV_VF_SET_RATE, SRIOV_VF_SET_LINK_STATE,
 };
 
+/* Every setting of @cfg in ONE request (as iproute2 does for one command
+ * line); only if the PF refuses it, one request per setting, so that the
+ * error names the setting the driver refused. @best_effort: go on after a
+ * failed setting (restore), else stop at the first (configure). */
+static gboolean
+set_all(KernelBackend *k, const char *pf, guint vf, const SriovVfConfig *cfg,
+        gboolean best_effort, GError **error)
+{
+    gboolean ok = TRUE;
+    int ifindex;
+    gsize i;
+
+    if ((ifindex = pf_ifindex(k, pf, error)) < 0)
+        return FALSE;
+    if (cfg->set & (cfg->set - 1)) {
+        struct nl_msg *msg = sriov_nl_vf_msg(ifindex, vf, cfg->set, cfg);
+        int rc = sriov_nl_talk(k->nl, msg, NULL, NULL);
+
+        nlmsg_free(msg);
+        if (rc == 0)
+            return TRUE;
+        if (rc == -ENODEV)
+            forget_ifindex(k, pf);
+    }
+    for (i = 0; i < G_N_ELEMENTS(setting_order); i++) {
+        g_autoptr(GError) local = NULL;
+
+        if (!(cfg->set & setting_order[i]) ||
+            set_one(k, pf, ifindex, vf, setting_order[i], cfg, &local))
+            continue;
+        if (ok)
+            g_propagate_error(error, g_steal_pointer(&local));
+        ok = FALSE;
+        if (!best_effort)
+            break;
+    }
+    return ok;
+}
+
 static gboolean
 kernel_vf_set_config(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *cfg,
                      GError **error)
 {
-    KernelBackend *k = kb(be);
-    int ifindex;
-    gsize i;
-
     if (!sriov_vf_config_validate(cfg, pf, vf, error))
         return FALSE;
-    if ((ifindex = pf_ifindex(k, pf, error)) < 0)
-        return FALSE;
-    for (i = 0; i < G_N_ELEMENTS(setting_order); i++) {
-        if ((cfg->set & setting_order[i]) &&
-            !set_one(k, pf, ifindex, vf, setting_order[i], cfg, error))
-            return FALSE;
-    }
-    return TRUE;
+    return set_all(kb(be), pf, vf, cfg, FALSE, error);
 }
 
 static gboolean
@@ -408,23 +469,7 @@ static gboolean
 kernel_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *original,
                   GError **error)
 {
-    KernelBackend *k = kb(be);
-    gboolean ok = TRUE;
-    int ifindex;
-    gsize i;
-
-    if ((ifindex = pf_ifindex(k, pf, error)) < 0)
-        return FALSE;
-    for (i = 0; i < G_N_ELEMENTS(setting_order); i++) {
-        g_autoptr(GError) local = NULL;
-        if (!(original->set & setting_order[i]) ||
-            set_one(k, pf, ifindex, vf, setting_order[i], original, &local))
-            continue;
-        if (ok)
-            g_propagate_error(error, g_steal_pointer(&local));
-        ok = FALSE;
-    }
-    return ok;
+    return set_all(kb(be), pf, vf, original, TRUE, error);
 }
 
 static void
@@ -433,6 +478,8 @@ kernel_free(SriovBackend *be)
     KernelBackend *k = kb(be);
     sriov_sysfs_free(k->fs);
     sriov_nl_free(k->nl);
+    g_hash_table_unref(k->ifindex);
+    g_mutex_clear(&k->lock);
     g_free(k);
 }
 
@@ -465,5 +512,7 @@ sriov_kernel_backend_new(const char *sysfs_root, SriovNl *nl, GError **error)
     k->parent.ops = &kernel_ops;
     k->fs = sriov_sysfs_new(sysfs_root);
     k->nl = nl;
+    g_mutex_init(&k->lock);
+    k->ifindex = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return &k->parent;
 }

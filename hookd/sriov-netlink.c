@@ -222,11 +222,9 @@ vf_msg_begin(int pf_ifindex, struct nlattr **list, struct nlattr **info)
     return msg;
 }
 
-struct nl_msg *
-sriov_nl_vf_msg(int pf_ifindex, guint vf, SriovVfSetting setting, const SriovVfConfig *cfg)
+static void
+put_setting(struct nl_msg *msg, guint vf, SriovVfSetting setting, const SriovVfConfig *cfg)
 {
-    struct nlattr *list, *info;
-    struct nl_msg *msg = vf_msg_begin(pf_ifindex, &list, &info);
     int rc = 0;
 
     switch (setting) {
@@ -276,10 +274,31 @@ sriov_nl_vf_msg(int pf_ifindex, guint vf, SriovVfSetting setting, const SriovVfC
         break;
     }
     default:
-        g_error("sriov_nl_vf_msg: not one setting: 0x%x", setting);
+        g_error("sriov_nl_vf_msg: unknown setting 0x%x", setting);
     }
     if (rc < 0)
         g_error("netlink message too small");
+}
+
+/* iproute2 emits the settings in command-line order except the rate, which
+ * it adds after parsing the rest; this order matches
+ * `ip link set PF vf N mac M vlan V qos Q [proto P] spoofchk S trust T
+ *  state L min_tx_rate A max_tx_rate B`. */
+static const SriovVfSetting wire_order[] = {
+    SRIOV_VF_SET_MAC, SRIOV_VF_SET_VLAN, SRIOV_VF_SET_SPOOFCHK, SRIOV_VF_SET_TRUST,
+    SRIOV_VF_SET_LINK_STATE, SRIOV_VF_SET_RATE,
+};
+
+struct nl_msg *
+sriov_nl_vf_msg(int pf_ifindex, guint vf, guint settings, const SriovVfConfig *cfg)
+{
+    struct nlattr *list, *info;
+    struct nl_msg *msg = vf_msg_begin(pf_ifindex, &list, &info);
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(wire_order); i++)
+        if (settings & wire_order[i])
+            put_setting(msg, vf, wire_order[i], cfg);
     nla_nest_end(msg, info);
     nla_nest_end(msg, list);
     return msg;
@@ -348,13 +367,31 @@ get_u64(struct nlattr *a)
     return a && nla_len(a) >= 8 ? nla_get_u64(a) : 0;
 }
 
+/* The kernel writes IFLA_VFINFO_LIST's 16-bit length modulo 64 KiB: a PF
+ * with more than ~200 VFs and their stats overflows it, and the declared
+ * length then ends in the middle of the list. The entries themselves are
+ * intact and follow each other up to the next top-level attribute (never of
+ * type IFLA_VF_INFO = 1 in rtnl_fill_ifinfo(): IFLA_VF_PORTS, IFLA_XDP,
+ * ...), so keep walking IFLA_VF_INFO entries past the declared end. */
+static struct nlattr *
+next_vfinfo(struct nlattr *pos, const guint8 *list_start, const guint8 *msg_end)
+{
+    const guint8 *p = pos ? (const guint8 *)pos + NLA_ALIGN(pos->nla_len) : list_start;
+    struct nlattr *a = (struct nlattr *)p;
+
+    if (p + NLA_HDRLEN > msg_end || a->nla_len < NLA_HDRLEN || p + a->nla_len > msg_end ||
+        (a->nla_type & NLA_TYPE_MASK) != IFLA_VF_INFO)
+        return NULL;
+    return a;
+}
+
 gboolean
 sriov_nl_parse_vf(const guint8 *msg, gsize len, guint vf, SriovVfConfig *cfg,
                   SriovVfStats *stats, guint *num_vfs)
 {
     struct nlattr *tb[IFLA_MAX + 1];
     struct nlattr *pos;
-    int rem;
+    const guint8 *msg_end;
 
     memset(cfg, 0, sizeof(*cfg));
     if (stats)
@@ -363,16 +400,17 @@ sriov_nl_parse_vf(const guint8 *msg, gsize len, guint vf, SriovVfConfig *cfg,
         *num_vfs = 0;
     if (!parse_newlink(msg, len, tb, NULL))
         return FALSE;
+    msg_end = msg + ((const struct nlmsghdr *)msg)->nlmsg_len;
     if (num_vfs && tb[IFLA_NUM_VF])
         *num_vfs = nla_get_u32(tb[IFLA_NUM_VF]);
     if (!tb[IFLA_VFINFO_LIST])
         return FALSE;
 
-    nla_for_each_nested(pos, tb[IFLA_VFINFO_LIST], rem) {
+    for (pos = next_vfinfo(NULL, nla_data(tb[IFLA_VFINFO_LIST]), msg_end); pos;
+         pos = next_vfinfo(pos, NULL, msg_end)) {
         struct nlattr *vt[IFLA_VF_MAX + 1];
 
-        if (nla_type(pos) != IFLA_VF_INFO ||
-            nla_parse_nested(vt, IFLA_VF_MAX, pos, NULL) < 0)
+        if (nla_parse_nested(vt, IFLA_VF_MAX, pos, NULL) < 0)
             continue;
         /* IFLA_VF_MAC is always present and names the VF. */
         if (!attr_vf_is(vt[IFLA_VF_MAC], sizeof(struct ifla_vf_mac), vf))

@@ -42,9 +42,10 @@ void sriov_nl_set_hook(SriovNl *nl, SriovNlHook hook, gpointer user_data);
  * *ext_ack gets the kernel's extended-ack text when it sent one. */
 int sriov_nl_talk(SriovNl *nl, struct nl_msg *msg, GPtrArray *replies, char **ext_ack);
 
-/* One IFLA_VF_* setting (@setting is ONE SriovVfSetting bit) for VF @vf
- * of the PF with @pf_ifindex, as `ip link set PF vf N ...` sends it. */
-struct nl_msg *sriov_nl_vf_msg(int pf_ifindex, guint vf, SriovVfSetting setting,
+/* The IFLA_VF_* settings in @settings (SriovVfSetting bits) for VF @vf of
+ * the PF with @pf_ifindex in one RTM_NEWLINK, as `ip link set PF vf N ...`
+ * sends them (one IFLA_VF_INFO, attributes in iproute2's order). */
+struct nl_msg *sriov_nl_vf_msg(int pf_ifindex, guint vf, guint settings,
                                const SriovVfConfig *cfg);
 /* RTM_GETLINK for @ifname with IFLA_EXT_MASK = @ext_mask, as `ip -s link
  * show dev NAME` sends it (family AF_PACKET, the name, then the mask). */

@@ -395,7 +395,7 @@ sriov_pool_reserve(SriovPool *pool, const char *domain_uuid, const char *pair_ke
         rec->pci_address = g_strdup(info.pci_address);
         rec->original_driver = g_strdup(info.driver);
         /* On disk before the first change. */
-        ok = sriov_state_save(pool->state_dir, rec, error);
+        ok = sriov_state_save(pool->state_dir, rec, TRUE, error);
         if (!ok)
             (void)be->ops->vf_release(be, vf->pf->name, vf->index, NULL);
     }
@@ -454,7 +454,7 @@ sriov_pool_configure(SriovPool *pool, SriovVf *vf, const SriovVfConfig *cfg, GEr
     }
     vf->rec->applied = *cfg;
     vf->rec->has_applied = TRUE;
-    return sriov_state_save(pool->state_dir, vf->rec, error);
+    return sriov_state_save(pool->state_dir, vf->rec, FALSE, error);
 }
 
 gboolean
@@ -503,15 +503,8 @@ do_release(SriovPool *pool, SriovVf *vf, GError **error)
     gboolean ok;
 
     g_mutex_lock(&pool->be_lock);
-    ok = be->ops->vf_restore(be, rec->pf, rec->vf, &rec->original, &local);
-    if (ok) {
-        g_auto(SriovVfInfo) info = { 0 };
-        if (be->ops->vf_get_info(be, rec->pf, rec->vf, &info, &local) &&
-            g_strcmp0(info.driver, rec->original_driver) != 0)
-            ok = be->ops->vf_bind_host(be, rec->pf, rec->vf, rec->original_driver, &local);
-        else if (local)
-            ok = FALSE;
-    }
+    ok = be->ops->vf_restore(be, rec->pf, rec->vf, &rec->original, &local) &&
+         be->ops->vf_bind_host(be, rec->pf, rec->vf, rec->original_driver, &local);
     if (ok)
         ok = be->ops->vf_release(be, rec->pf, rec->vf, &local);
     g_mutex_unlock(&pool->be_lock);

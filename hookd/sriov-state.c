@@ -230,7 +230,8 @@ write_all(int fd, const char *data, gsize len)
 }
 
 gboolean
-sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error)
+sriov_state_save(const char *state_dir, const SriovVfRecord *rec, gboolean durable,
+                 GError **error)
 {
     g_autofree char *dir = sriov_state_dir(state_dir);
     g_autofree char *path = record_path(state_dir, rec->pf, rec->vf);
@@ -249,7 +250,7 @@ sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error
      * the old one or the new one, never half of either. */
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || !write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1) ||
-        fsync(fd) < 0) {
+        (durable && fsync(fd) < 0)) {
         int err = errno;
         if (fd >= 0)
             close(fd);
@@ -268,7 +269,7 @@ sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error
                     g_strerror(err));
         return FALSE;
     }
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    dfd = durable ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dfd >= 0) {
         (void)fsync(dfd);
         close(dfd);

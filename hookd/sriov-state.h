@@ -1,7 +1,8 @@
 /* Saved VF state: one JSON file per reserved VF in STATE_DIR/vf/, written
  * atomically (temporary file, fsync, rename, fsync of the directory) BEFORE
  * the VF is changed, removed once its original configuration is back. What
- * survives a crash is exactly what must be restored or kept at restart. */
+ * survives a crash is exactly what must be restored or kept at restart (a
+ * removal lost in a crash only makes reconcile restore the VF once more). */
 #pragma once
 
 #include <glib.h>
@@ -30,7 +31,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SriovVfRecord, sriov_vf_record_free)
 
 /* STATE_DIR/vf (created 0700 if missing). */
 char *sriov_state_dir(const char *state_dir);
-gboolean sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error);
+/* @durable: fsync the file and the directory (a reservation and its
+ * original configuration must survive a crash; later updates — the applied
+ * configuration, shown by `vfs` — only need to be atomic). */
+gboolean sriov_state_save(const char *state_dir, const SriovVfRecord *rec, gboolean durable,
+                          GError **error);
 gboolean sriov_state_remove(const char *state_dir, const char *pf, guint vf, GError **error);
 /* Every record; unreadable files are reported with a warning and skipped
  * (they stay on disk for a human to look at). */

@@ -60,7 +60,8 @@ static void
 put(const char *path, const char *value)
 {
     g_autoptr(GError) error = NULL;
-    if (!g_file_set_contents(path, value, -1, &error))
+    /* sysfs is not a disk: no fsync, no rename dance */
+    if (!g_file_set_contents_full(path, value, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error))
         g_error("fake sysfs: %s", error->message);
 }
 

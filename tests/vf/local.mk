@@ -30,3 +30,12 @@ TESTS += \
 	tests/vf/test-sriov-emulated \
 	tests/vf/test-sriov-kernel \
 	tests/vf/test-sriov-pool
+
+# The driver of tests/bench/vf-scale, built by plain make (benchmarks run
+# from a built tree).
+noinst_PROGRAMS += tests/vf/vf-scale-bench
+tests_vf_vf_scale_bench_SOURCES = tests/vf/vf-scale-bench.c $(VF_FAKE_SOURCES)
+tests_vf_vf_scale_bench_CPPFLAGS = $(VF_TEST_CPPFLAGS)
+tests_vf_vf_scale_bench_CFLAGS = $(VF_TEST_CFLAGS)
+tests_vf_vf_scale_bench_LDADD = $(VF_TEST_LIBS)
+EXTRA_DIST += tests/bench/vf-scale

@@ -147,12 +147,22 @@ test_vf_info_and_binding(Fixture *f, gconstpointer data)
         g_assert_cmpuint(fake_sysfs_count(f->fk, "unbind"), ==, unbinds);
     }
 
-    g_assert_true(ops->vf_bind_host(f->be, "enp3s0f0", 2, NULL, &error));
+    g_assert_true(ops->vf_bind_host(f->be, "enp3s0f0", 2, "ixgbevf", &error));
     g_assert_no_error(error);
     drv = fake_sysfs_driver_of(f->fk, "0000:03:10.2");
     g_assert_cmpstr(drv, ==, "ixgbevf");
     g_clear_pointer(&drv, g_free);
-    g_assert_true(ops->vf_bind_host(f->be, "enp3s0f0", 2, "ixgbevf", &error));
+    g_assert_true(ops->vf_get_info(f->be, "enp3s0f0", 2, &info, &error));
+    g_assert_cmpstr(info.netdev, ==, "enp3s0f0v2");
+    sriov_vf_info_clear(&info);
+    /* NULL: no driver at all */
+    g_assert_true(ops->vf_bind_host(f->be, "enp3s0f0", 2, NULL, &error));
+    drv = fake_sysfs_driver_of(f->fk, "0000:03:10.2");
+    g_assert_null(drv);
+    g_assert_true(ops->vf_bind_vfio(f->be, "enp3s0f0", 2, &error));
+    drv = fake_sysfs_driver_of(f->fk, "0000:03:10.2");
+    g_assert_cmpstr(drv, ==, "vfio-pci");
+    g_clear_pointer(&drv, g_free);
 
     /* a driver that does not exist: clear error naming PF, VF, address */
     g_assert_false(ops->vf_bind_host(f->be, "enp3s0f0", 1, "nosuchdrv", &error));
@@ -187,7 +197,7 @@ test_roundtrip(Fixture *f, gconstpointer data)
 
     g_assert_true(ops->vf_set_config(f->be, "enp3s0f0", 5, &cfg, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(fake_pf_peer_requests(f->peer), ==, 6);   /* one per setting */
+    g_assert_cmpuint(fake_pf_peer_requests(f->peer), ==, 1);   /* all in one request */
     g_assert_true(ops->vf_get_config(f->be, "enp3s0f0", 5, &back, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(back.set, ==, SRIOV_VF_SET_ALL);
@@ -309,6 +319,28 @@ test_parse_constructed(void)
     make_vfs(vfs, 4);
     msg = fake_pf_build_newlink("enp3s0f0", 7, vfs, 4, 1);
     check_vf2(msg->data, msg->len, 4);
+    /* 256 VFs with stats overflow IFLA_VFINFO_LIST's 16-bit length, as
+     * they do in the kernel: the parser still finds the last VF */
+    {
+        FakeVfState *many = g_new0(FakeVfState, 256);
+        g_autoptr(GByteArray) big = NULL;
+        SriovVfConfig cfg;
+        SriovVfStats st;
+        guint num = 0;
+
+        make_vfs(many, 256);
+        many[255].cfg.vlan = 4001;
+        many[255].stats.rx_packets = 255255;
+        big = fake_pf_build_newlink("enp3s0f0", 7, many, 256, 1);
+        g_assert_cmpuint(big->len, >, 65536);
+        g_assert_true(sriov_nl_parse_vf(big->data, big->len, 255, &cfg, &st, &num));
+        g_assert_cmpuint(num, ==, 256);
+        g_assert_cmpuint(cfg.vlan, ==, 4001);
+        g_assert_cmpuint(st.rx_packets, ==, 255255);
+        g_assert_true(sriov_nl_parse_vf(big->data, big->len, 100, &cfg, &st, NULL));
+        g_assert_cmpuint(cfg.mac[5], ==, 100);
+        g_free(many);
+    }
     /* truncated or foreign messages are refused, not overrun */
     {
         SriovVfConfig cfg;
@@ -439,12 +471,13 @@ typedef struct {
     SriovVfConfig cfg;
 } WireCase;
 
+/* Keeps the FIRST request sent since it was last emptied. */
 static int
 capture_hook(const guint8 *req, gsize len, gpointer user_data)
 {
     GByteArray *out = user_data;
-    g_byte_array_set_size(out, 0);
-    g_byte_array_append(out, req, len);
+    if (out->len == 0)
+        g_byte_array_append(out, req, len);
     return 0;   /* and send it: the real kernel answers */
 }
 
@@ -494,6 +527,17 @@ test_wire_vs_iproute2(void)
           { .set = SRIOV_VF_SET_LINK_STATE, .link_state = SRIOV_LINK_STATE_ENABLE } },
         { "state disable",
           { .set = SRIOV_VF_SET_LINK_STATE, .link_state = SRIOV_LINK_STATE_DISABLE } },
+        /* everything at once: one message, as for one ip command line */
+        { "mac 52:54:00:12:34:57 vlan 42 qos 1 spoofchk on trust off state enable "
+          "min_tx_rate 5 max_tx_rate 50",
+          { .set = SRIOV_VF_SET_ALL, .mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 },
+            .vlan = 42, .qos = 1, .spoofchk = TRUE, .link_state = SRIOV_LINK_STATE_ENABLE,
+            .min_tx_rate_mbps = 5, .max_tx_rate_mbps = 50 } },
+        { "mac 52:54:00:12:34:58 vlan 43 qos 2 proto 802.1ad spoofchk off trust on "
+          "state auto min_tx_rate 0 max_tx_rate 0",
+          { .set = SRIOV_VF_SET_ALL, .mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x58 },
+            .vlan = 43, .qos = 2, .vlan_proto = 0x88a8, .trust = TRUE,
+            .link_state = SRIOV_LINK_STATE_AUTO } },
     };
     g_autoptr(FakeSysfs) fk = NULL;
     g_autoptr(SriovBackend) be = NULL;
