@@ -234,10 +234,31 @@ dev_event(const char *device_name, enum rte_dev_event_type event, void *arg)
 	}
 }
 
+/* A port failsafe probed by itself (a VF it re-found by name): flag it
+ * before failsafe configures it, so failsafe listens for its RMV. */
+static int
+new_port(uint16_t port, enum rte_eth_event_type event, void *arg, void *out)
+{
+	struct vfg *vfg = arg;
+	char name[RTE_ETH_NAME_MAX_LEN];
+
+	(void)event;
+	(void)out;
+	if (!vfg->stopping && vfg->conf.raise_rmv &&
+	    rte_eth_dev_get_name_by_port(port, name) == 0 &&
+	    strcmp(name, vfg->vf_name) == 0)
+		vfg_mark_rmv_capable(port);
+	return 0;
+}
+
 int
 vfg_events_start(struct vfg *vfg)
 {
 	int ret;
+
+	if (rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_NEW,
+					  new_port, vfg) == 0)
+		vfg->new_cb_registered = 1;
 
 	if (vfg->conf.hotplug_events) {
 		ret = rte_dev_event_callback_register(NULL, dev_event, vfg);
@@ -275,6 +296,9 @@ vfg_events_stop(struct vfg *vfg)
 	vfg->stopping = 1;
 	rte_eal_alarm_cancel(tick, vfg);
 	rte_eal_alarm_cancel(kick, vfg);
+	if (vfg->new_cb_registered)
+		rte_eth_dev_callback_unregister(RTE_ETH_ALL, RTE_ETH_EVENT_NEW,
+						new_port, vfg);
 	if (vfg->dev_cb_registered)
 		rte_dev_event_callback_unregister(NULL, dev_event, vfg);
 	if (vfg->monitor_started) {

@@ -133,8 +133,14 @@ vfg_failsafe_release_vf(struct vfg *vfg)
 int
 vfg_failsafe_attach_vf(struct vfg *vfg)
 {
+	struct rte_eth_link link;
+
 	if (vfg->conf.raise_rmv)
 		vfg_mark_rmv_capable(vfg->vf_port);
+	/* Refresh the VF's recorded link: failsafe compares it with its own
+	 * and calls rte_eth_dev_set_link_up() on a mismatch, which most VF
+	 * PMDs do not implement (the hand-over would then fail). */
+	rte_eth_link_get_nowait(vfg->vf_port, &link);
 	/* failsafe takes it at its next hotplug alarm, configures, starts
 	 * it and moves TX to it (sub-device 0 is preferred). */
 	return pipe_offer(vfg, vfg->vf_name);

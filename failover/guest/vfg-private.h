@@ -60,6 +60,7 @@ struct vfg {
 	volatile uint64_t last_switch_tsc;
 	int monitor_started;
 	int dev_cb_registered;
+	int new_cb_registered;
 	int watch_armed;
 	volatile int stopping;
 	uint64_t next_kick_tsc;  /* worker lcore only */

@@ -136,8 +136,10 @@ vfg_create(const struct vfg_conf *conf)
 	ret = port_setup(vfg);
 	if (ret != 0)
 		goto fail;
-	if (conf->mode == VFG_MODE_FAILSAFE)
-		vfg_failsafe_start_vf(vfg);
+	/* A VF that vanished during configuration (failsafe never took it)
+	 * leaves the port on virtio; the watcher takes it when it is back. */
+	if (conf->mode == VFG_MODE_FAILSAFE && vfg_failsafe_start_vf(vfg) != 0)
+		vfg->vf_port = VFG_NO_PORT;
 	vfg->vf_state = vfg->vf_port != VFG_NO_PORT ?
 		VFG_VF_ACTIVE : VFG_VF_ABSENT;
 	vfg->tx_path = vfg->vf_port != VFG_NO_PORT ?
