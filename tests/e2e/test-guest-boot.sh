@@ -33,8 +33,8 @@ ok $? "net_failover: eth0 master, eth1 standby"
 line=$(tb_wait_console "$name" "vf-guest: slaves master=eth0 standby=eth1 primary=eth[0-9]+ mac=$TB_GUEST_MAC" 120)
 ok $? "e1000e primary enslaved with the same MAC ($line)"
 
-tb_wait_console "$name" 'vf-guest: link eth0 up' 60 >/dev/null
-ok $? "failover master link up"
+primary=$(tb_wait_guest_ready "$name" 120)
+ok $? "failover master and primary ($primary) links up"
 
 pinged=1
 for i in $(seq 1 30); do

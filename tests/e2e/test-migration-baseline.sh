@@ -20,7 +20,7 @@ ok $? "two testbed hosts ($TB_NS_A, $TB_NS_B) and the physical network $TB_NS_NE
 
 tb_guest_image >/dev/null && tb_guest_start A "$name" &&
     tb_wait_console "$name" 'vf-guest: slaves master=eth0 standby=eth1 primary=eth[0-9]+' 240 >/dev/null &&
-    tb_wait_console "$name" 'vf-guest: link eth0 up' 60 >/dev/null
+    tb_wait_guest_ready "$name" 120 >/dev/null
 ok $? "guest $name booted on host A with net_failover (standby + e1000e primary)"
 
 table=$(tb_loss_table_header)

@@ -34,11 +34,17 @@
 #   tb_guest_start HOST NAME  create the guest from tb_guest_xml (transient)
 #   tb_console NAME           path of the guest's serial console log
 #   tb_wait_console NAME ERE [TIMEOUT] [FROM_LINE]  wait for a console line
+#   tb_wait_guest_ready NAME [TIMEOUT] [FROM_LINE]  master up, primary up
+#   tb_console_lines NAME     lines in the console log so far (a FROM_LINE)
 #   tb_migrate SRC DST NAME [VIRSH_MIGRATE_ARGS...]
 #                             live p2p migration; writes $TB_DIR/NAME.mig.N
 #                             files and sets TB_MIG_WINDOW ("STOP RESUME"
 #                             epoch seconds from QEMU's events) and
 #                             TB_MIG_DOWNTIME_MS / TB_MIG_TOTAL_MS
+#   tb_stream_migrate SRC DST NAME [LABEL [ARGS...]]  tb_migrate with
+#                             vf-stream running; sets TB_STREAM_RESULT
+#   tb_result KEY [RESULT]    one value of a vf-stream result line
+#   tb_loss_table_header / tb_loss_table_row [RESULT]  the loss table
 # Variables after tb_setup: TB_SUFFIX TB_DIR TB_HOSTS TB_NS_A TB_NS_B
 # TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
 # TB_GUEST_IP TB_PREFIXLEN TB_STREAM (vf-stream binary for the peer side).
@@ -417,15 +423,34 @@ tb_migrate() {
     return 0
 }
 
+# tb_wait_guest_ready NAME [TIMEOUT] [FROM_LINE]: waits (console lines after
+# FROM_LINE) until the failover master is up and, for a guest with a
+# primary (TB_GUEST_PRIMARY=1, the default), the primary is enslaved and its
+# link is up: only then does the host bridge steer the guest's MAC to the
+# primary's port, where the guest listens. Prints the primary's name.
+tb_wait_guest_ready() {
+    local name=$1 timeout=${2:-240} from=${3:-0} line primary
+    if [ "$from" = 0 ]; then
+        tb_wait_console "$name" 'vf-guest: link eth0 up' "$timeout" >/dev/null || return 1
+    fi
+    [ "${TB_GUEST_PRIMARY:-1}" = 1 ] || return 0
+    line=$(tb_wait_console "$name" 'vf-guest: slaves .* primary=eth[0-9]+' "$timeout" "$from") || return 1
+    primary=$(echo "$line" | sed -n 's/.* primary=\(eth[0-9]*\).*/\1/p')
+    tb_wait_console "$name" "vf-guest: link $primary up" "$timeout" "$from" >/dev/null || return 1
+    echo "$primary"
+}
+
 # tb_stream_migrate SRC DST NAME [LABEL [VIRSH_MIGRATE_ARGS...]]: runs the
 # vf-stream between the physical network's peer and the guest around one
 # live migration: stream flowing (TB_STREAM_LEAD s, default 2), migrate,
 # wait until the guest's primary is back and up on the destination (when
 # the guest has one), TB_STREAM_TAIL more seconds (default 3), then stop
-# and analyse with QEMU's STOP..RESUME window. Prints vf-stream's result
-# line and sets TB_STREAM_RESULT; fails if the migration failed.
+# and analyse with QEMU's STOP..RESUME window. Prints vf-stream's output
+# (gap lines, then the result line) and sets TB_STREAM_RESULT to it; the
+# raw record stays in $TB_DIR/NAME.stream.N.raw. Fails if the migration
+# failed.
 tb_stream_migrate() {
-    local src=$1 dst=$2 name=$3 label=${4:-$1->$2} base pid from line primary rc i
+    local src=$1 dst=$2 name=$3 label=${4:-$1->$2} base pid from rc i
     shift 3
     [ $# -gt 0 ] && shift
     base=$TB_DIR/$name.stream.$((_tb_mig_count + 1))
@@ -449,24 +474,20 @@ tb_stream_migrate() {
     from=$(tb_console_lines "$name")
     tb_migrate "$src" "$dst" "$name" "$@"
     rc=$?
-    if [ $rc = 0 ] && [ "${TB_GUEST_PRIMARY:-1}" = 1 ]; then
-        line=$(tb_wait_console "$name" 'vf-guest: slaves .* primary=eth[0-9]+' 60 "$from") &&
-            primary=$(echo "$line" | sed -n 's/.* primary=\(eth[0-9]*\).*/\1/p') &&
-            tb_wait_console "$name" "vf-guest: link $primary up" 60 "$from" >/dev/null
-    fi
+    [ $rc = 0 ] && tb_wait_guest_ready "$name" 60 "$from" >/dev/null
     sleep "${TB_STREAM_TAIL:-3}"
     kill -TERM "$pid" 2>/dev/null
     wait "$pid"
     echo "${TB_MIG_WINDOW:-}" > "$base.window"
     TB_STREAM_RESULT=$("$TB_STREAM" analyze --raw "$base.raw" --label "$label" \
-                         --window-file "$base.window" 2>&1)
+                         --window-file "$base.window" --gaps 2>&1)
     echo "$TB_STREAM_RESULT"
     return $rc
 }
 
 # tb_result KEY [RESULT]: one value of a vf-stream result line.
 tb_result() {
-    echo "${2:-$TB_STREAM_RESULT}" | sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n1
+    echo "${2:-$TB_STREAM_RESULT}" | grep '^vf-stream: label=' | sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n1
 }
 
 tb_loss_table_header() {

@@ -23,7 +23,11 @@
  *     window_ms=F lost=N lost_outside=N
  * ("fwd" = peer to guest, "rev" = guest to peer; "outside" = not inside any
  * window; *_ok_before/after = packets delivered before the first window and
- * after the last one.)
+ * after the last one.) With --gaps, each run of consecutive lost packets is
+ * printed first: "vf-stream: gap dir=fwd|rev from_ms=F to_ms=F lost=N",
+ * times relative to the first window's start (or the stream's start).
+ * Exit status: 0, 1 if the guest's receive record could not be fetched,
+ * 2 on bad arguments.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -425,9 +429,49 @@ in_windows(const struct vfs_window *w, int nw, int64_t lo, int64_t hi, int64_t s
     return false;
 }
 
+/* Runs of consecutive lost packets, printed with --gaps as
+ * "vf-stream: gap dir=fwd|rev from_ms=F to_ms=F lost=N" (times relative to
+ * the first window's start, or to the stream's start without windows). */
+struct gap_run {
+    int64_t origin;
+    bool active;
+    int dir;
+    uint32_t last_seq;
+    uint32_t count;
+    int64_t from;
+    int64_t to;
+};
+
+static void
+gap_flush(struct gap_run *g)
+{
+    if (!g->active)
+        return;
+    printf("vf-stream: gap dir=%s from_ms=%.1f to_ms=%.1f lost=%" PRIu32 "\n",
+           g->dir ? "rev" : "fwd", (g->from - g->origin) / 1e6, (g->to - g->origin) / 1e6,
+           g->count);
+    g->active = false;
+}
+
+static void
+gap_note(struct gap_run *g, int dir, uint32_t seq, int64_t lo, int64_t hi)
+{
+    if (g->active && (g->dir != dir || seq != g->last_seq + 1))
+        gap_flush(g);
+    if (!g->active) {
+        g->active = true;
+        g->dir = dir;
+        g->count = 0;
+        g->from = lo;
+    }
+    g->last_seq = seq;
+    g->count++;
+    g->to = hi;
+}
+
 static int
 analyze(const struct record *r, const char *label, const struct vfs_window *w, int nw,
-        double slack_ms)
+        double slack_ms, bool gaps)
 {
     int64_t slack = (int64_t)(slack_ms * 1e6);
     int64_t first_w = INT64_MAX, last_w = INT64_MIN;
@@ -436,6 +480,7 @@ analyze(const struct record *r, const char *label, const struct vfs_window *w, i
     int64_t fwd_gap = 0, rev_gap = 0, prev = -1;
     uint32_t rev_top = 0;
     double window_ms = 0;
+    struct gap_run g;
 
     for (int i = 0; i < nw; i++) {
         int64_t s = (int64_t)(w[i].start * 1e9), e = (int64_t)(w[i].end * 1e9);
@@ -445,6 +490,10 @@ analyze(const struct record *r, const char *label, const struct vfs_window *w, i
             last_w = e;
         window_ms += (w[i].end - w[i].start) * 1e3;
     }
+
+    memset(&g, 0, sizeof(g));
+    g.origin = nw ? first_w : (r->fwd_sent ? r->fwd_tx[0] : 0);
+    g.active = false;
 
     /* Forward: the peer's send time is when the packet was lost. */
     for (uint32_t i = 0; i < r->fwd_sent; i++) {
@@ -461,8 +510,12 @@ analyze(const struct record *r, const char *label, const struct vfs_window *w, i
             fwd_lost++;
             if (!in_windows(w, nw, t, t, slack))
                 fwd_out++;
+            if (gaps)
+                gap_note(&g, 0, i, t, t);
         }
     }
+    if (gaps)
+        gap_flush(&g);
     if (r->fwd_sent && prev >= 0 && r->fwd_tx[r->fwd_sent - 1] - prev > fwd_gap)
         fwd_gap = r->fwd_tx[r->fwd_sent - 1] - prev;
 
@@ -517,7 +570,11 @@ analyze(const struct record *r, const char *label, const struct vfs_window *w, i
             }
             if (!in_windows(w, nw, lo, hi, slack))
                 rev_out++;
+            if (gaps)
+                gap_note(&g, 1, i, lo, hi);
         }
+        if (gaps)
+            gap_flush(&g);
         /* Longest gap between consecutive arrivals (in arrival order). */
         prev = -1;
         for (uint32_t i = 0; i < r->rev_cap; i++) {
@@ -603,6 +660,7 @@ struct analyze_opts {
     struct vfs_window windows[VFS_MAX_WINDOWS];
     int nwindows;
     double slack_ms;
+    bool gaps;
 };
 
 /* Parses an option shared by `peer` and `analyze`; returns the number of
@@ -610,6 +668,10 @@ struct analyze_opts {
 static int
 parse_analyze_opt(struct analyze_opts *o, int argc, char **argv, int i)
 {
+    if (!strcmp(argv[i], "--gaps")) {
+        o->gaps = true;
+        return 1;
+    }
     if (i + 1 >= argc)
         return 0;
     if (!strcmp(argv[i], "--label")) {
@@ -646,7 +708,7 @@ run_analysis(const struct record *r, struct analyze_opts *o)
 {
     if (o->window_file && read_window_file(o->window_file, o->windows, &o->nwindows) < 0)
         return 2;
-    return analyze(r, o->label ? o->label : "-", o->windows, o->nwindows, o->slack_ms);
+    return analyze(r, o->label ? o->label : "-", o->windows, o->nwindows, o->slack_ms, o->gaps);
 }
 
 /* ---------------------------------------------------------------- peer */
@@ -905,9 +967,9 @@ usage(FILE *f)
             "usage: vf-stream reflect [--port N]\n"
             "       vf-stream peer --to ADDR[:PORT] [--rate PPS] [--duration SEC] [--raw FILE]\n"
             "                      [--ready-file FILE] [--label L] [--window START,END]...\n"
-            "                      [--window-file FILE] [--slack-ms MS]\n"
+            "                      [--window-file FILE] [--slack-ms MS] [--gaps]\n"
             "       vf-stream analyze --raw FILE [--label L] [--window START,END]...\n"
-            "                      [--window-file FILE] [--slack-ms MS]\n");
+            "                      [--window-file FILE] [--slack-ms MS] [--gaps]\n");
 }
 
 int
