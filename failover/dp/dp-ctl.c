@@ -3,7 +3,8 @@
  * reply {"ok": true, ...} / {"ok": false, "error": "..."} per connection
  * (common/vf-frame). Commands are a table; their arguments are declared
  * there and checked centrally (type, syntax, unknown members) before a
- * handler runs. Served on a control thread, never on the forwarding lcore. */
+ * handler runs. Served on a control thread (accept) and a small pool
+ * (I/O), never on the forwarding lcore; commands run one at a time. */
 #include "config.h"
 
 #include <errno.h>
@@ -59,6 +60,10 @@ struct ctl_cmd {
 static int ctl_fd = -1;
 static pthread_t ctl_tid;
 static bool ctl_running;
+/* Connections are read and answered on a few pool threads, so a slow peer
+ * cannot hold the others; the commands themselves run one at a time. */
+static GThreadPool *ctl_workers;
+static GMutex ctl_cmd_lock;
 
 static JsonObject *
 pair_json(const struct dp_pair *p)
@@ -138,12 +143,16 @@ cmd_pair_add(const struct ctl_args *a, JsonObject *reply, char *err, size_t errl
 {
 	struct dp_pair *p;
 	bool client = a->mode && strcmp(a->mode, "client") == 0;
+	int ret;
 
-	if (dp_pair_add(a->name, &a->mac, a->socket, client, err, errlen, &p) < 0)
+	ret = dp_pair_add(a->name, &a->mac, a->socket, client, err, errlen, &p);
+	if (ret < 0)
 		return -1;
+	/* Commands are serialised: @p cannot have been deleted meanwhile. */
 	pthread_mutex_lock(&dp.lock);
 	json_object_set_object_member(reply, "pair", pair_json(p));
 	pthread_mutex_unlock(&dp.lock);
+	json_object_set_boolean_member(reply, "existed", ret == 1);
 	return 0;
 }
 
@@ -447,7 +456,9 @@ serve(int fd)
 		json_object_set_string_member(reply, "error", error->message);
 		goto send;
 	}
+	g_mutex_lock(&ctl_cmd_lock);
 	dispatch(req, reply);
+	g_mutex_unlock(&ctl_cmd_lock);
 send:
 	g_clear_error(&error);
 	if (!vf_frame_write(fd, reply, CTL_MAX_BYTES, CTL_TIMEOUT_MS, &error))
@@ -474,10 +485,19 @@ ctl_thread(void *arg)
 				       dp.ctl_path, strerror(errno));
 			continue;
 		}
-		serve(conn);
-		close(conn);
+		g_thread_pool_push(ctl_workers, GINT_TO_POINTER(conn + 1), NULL);
 	}
 	return NULL;
+}
+
+static void
+ctl_worker(gpointer data, gpointer user_data)
+{
+	int fd = GPOINTER_TO_INT(data) - 1;
+
+	(void)user_data;
+	serve(fd);
+	close(fd);
 }
 
 int
@@ -491,6 +511,7 @@ dp_ctl_start(void)
 		DP_LOG(ERR, "cannot listen on control socket %s: %s", dp.ctl_path, error->message);
 		return -1;
 	}
+	ctl_workers = g_thread_pool_new(ctl_worker, NULL, 4, FALSE, NULL);
 	ret = rte_ctrl_thread_create(&ctl_tid, "dp-ctl", NULL, ctl_thread, NULL);
 	if (ret != 0) {
 		DP_LOG(ERR, "cannot start the control thread: %s", strerror(ret));
@@ -508,6 +529,9 @@ dp_ctl_stop(void)
 	if (ctl_running)
 		pthread_join(ctl_tid, NULL);
 	ctl_running = false;
+	if (ctl_workers)
+		g_thread_pool_free(ctl_workers, FALSE, TRUE);
+	ctl_workers = NULL;
 	if (ctl_fd >= 0) {
 		close(ctl_fd);
 		unlink(dp.ctl_path);

@@ -112,7 +112,19 @@ dp_pair_add(const char *name, const struct rte_ether_addr *mac, const char *sock
 		char buf[RTE_ETHER_ADDR_FMT_SIZE];
 
 		if (strcmp(q->name, name) == 0) {
-			snprintf(err, errlen, "pair %s already exists", name);
+			/* The same pair again (hookd resyncing after its own
+			 * restart) is fine; a different one is not. */
+			if (rte_is_same_ether_addr(&q->mac, mac) && q->client == client &&
+			    strcmp(q->socket, p->socket) == 0) {
+				pthread_mutex_unlock(&dp.lock);
+				free(p);
+				if (out)
+					*out = (struct dp_pair *)q;
+				return 1;
+			}
+			snprintf(err, errlen,
+				 "pair %s already exists with another MAC, socket or mode (delete it first)",
+				 name);
 			goto fail_locked;
 		}
 		if (rte_is_same_ether_addr(&q->mac, mac)) {

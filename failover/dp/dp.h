@@ -124,6 +124,7 @@ int dp_vhost_owner_init(void);
 
 /* dp-pair.c: the pair list and the table the worker reads. */
 struct dp_pair *dp_pair_find(const char *name);
+/* 0: added, 1: the identical pair existed already, -1: error in @err. */
 int dp_pair_add(const char *name, const struct rte_ether_addr *mac,
 		const char *socket, bool client, char *err, size_t errlen,
 		struct dp_pair **out);

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 32
+plan 34
 
 dp_start; ok $? "vfailover-dp starts"
 
@@ -55,7 +55,19 @@ expect_error '{"command":"stats","name":"ghost"}' "no pair named ghost"
 dp_call "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$M\",\"socket\":\"a.sock\"}" >/dev/null
 ok $? "a valid pair-add still works after all that"
 expect_error '{"command":"pair-set-state","name":"vm1","state":"both"}' "'state' must be vf or virtio"
-expect_error "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"52:54:00:dd:00:22\",\"socket\":\"b.sock\"}" "pair vm1 already exists"
+expect_error "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"52:54:00:dd:00:22\",\"socket\":\"b.sock\"}" "pair vm1 already exists with another MAC"
+dp_call "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$M\",\"socket\":\"a.sock\"}" | json_get "r['existed']" | grep -qx True
+ok $? "pair-add of the identical pair again succeeds with existed=true (hookd resync)"
+# A peer that connects and says nothing does not hold the socket.
+python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(4)' "$DP_CTL" &
+slow=$!
+sleep 0.3
+t0=$(date +%s%N)
+dp_call '{"command":"stats"}' >/dev/null
+rc=$?; t1=$(date +%s%N)
+diag "stats answered in $(( (t1 - t0) / 1000000 )) ms while a silent peer was connected"
+ok $rc "stats answered while a silent peer holds a connection"
+wait $slow
 expect_error "{\"command\":\"pair-add\",\"name\":\"vm2\",\"mac\":\"$M\",\"socket\":\"b.sock\"}" "MAC $M is already used by pair vm1"
 expect_error "{\"command\":\"pair-add\",\"name\":\"vm2\",\"mac\":\"52:54:00:dd:00:22\",\"socket\":\"a.sock\"}" "socket .*a.sock is already used by pair vm1"
 
