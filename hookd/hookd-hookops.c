@@ -67,7 +67,7 @@ release_domain_resources(HookdDaemon *d, HookdDomain *dom)
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
         hookd_dp_port_delete(d->dp, dom->name, p);
-        hookd_vf_release(d->vf, dom->name, p);
+        hookd_vf_release(d->vf, dom->uuid, dom->name, p);
     }
 }
 
@@ -88,7 +88,7 @@ reserve_pairs(HookdDaemon *d, HookdDomain *dom, GError **error)
 
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
-        if (!hookd_vf_reserve(d->vf, dom->name, p, error) ||
+        if (!hookd_vf_reserve(d->vf, dom->uuid, dom->name, p, error) ||
             !hookd_dp_port_create(d->dp, dom->name, p, error)) {
             release_domain_resources(d, dom);
             return FALSE;
@@ -172,6 +172,7 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
                 copy->vf_pf = g_strdup(p->vf_pf);
                 copy->vf_index = p->vf_index;
                 copy->vf_pci = g_strdup(p->vf_pci);
+                copy->vf_netdev = g_strdup(p->vf_netdev);
                 copy->vf_alias = g_strdup(p->vf_alias);
                 g_ptr_array_add(todo, copy);
             }
@@ -190,7 +191,7 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
         return;
     }
     for (i = 0; i < todo->len; i++)
-        hookd_vf_plug(d->vf, vdom, name, g_ptr_array_index(todo, i));
+        hookd_vf_plug(d->vf, vdom, uuid, name, g_ptr_array_index(todo, i));
     virDomainFree(vdom);
 }
 
@@ -298,7 +299,7 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDoma
             continue;
         vfs[n].backend = p->vf_pci ? VFX_BACKEND_KERNEL : VFX_BACKEND_EMULATED;
         vfs[n].pci_address = p->vf_pci;
-        vfs[n].tap = p->vf_pci ? NULL : p->vf_pf;
+        vfs[n].tap = p->vf_netdev;
         changes[n].alias = vp->alias;
         changes[n].mac = vp->mac;
         changes[n].vf = &vfs[n];

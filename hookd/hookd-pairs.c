@@ -93,6 +93,7 @@ hookd_pair_free(HookdPair *p)
         json_object_unref(p->policy);
     g_free(p->vf_pf);
     g_free(p->vf_pci);
+    g_free(p->vf_netdev);
     g_free(p->vf_alias);
     g_free(p);
 }
@@ -212,6 +213,7 @@ pair_to_json(HookdPair *p)
         json_object_set_string_member(vf, "pf", p->vf_pf);
         json_object_set_int_member(vf, "index", p->vf_index);
         set_string_or_null(vf, "pci", p->vf_pci);
+        set_string_or_null(vf, "netdev", p->vf_netdev);
         json_object_set_object_member(o, "vf", vf);
     } else {
         json_object_set_null_member(o, "vf");
@@ -315,6 +317,7 @@ pair_from_json(JsonObject *o, GError **error)
         p->vf_pf = g_strdup(member_string(vf, "pf"));
         p->vf_index = json_object_get_int_member_with_default(vf, "index", -1);
         p->vf_pci = g_strdup(member_string(vf, "pci"));
+        p->vf_netdev = g_strdup(member_string(vf, "netdev"));
     }
     p->state = st;
     p->state_since = json_object_get_int_member_with_default(o, "state_since_us", g_get_real_time());

@@ -39,7 +39,8 @@ typedef struct {
     /* The VF, filled by the VF manager (hookd-vf.h); vf_pf NULL = none. */
     char *vf_pf;
     int vf_index;
-    char *vf_pci;
+    char *vf_pci;           /* kernel backend: PCI address */
+    char *vf_netdev;        /* emulated backend: the VF's tap */
     char *vf_alias;         /* alias of the VF's device in the domain */
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */

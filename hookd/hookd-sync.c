@@ -108,7 +108,7 @@ hookd_sync_domains(virConnectPtr conn, gpointer data)
         for (i = 0; i < dom->pairs->len; i++) {
             HookdPair *p = g_ptr_array_index(dom->pairs, i);
             hookd_dp_port_delete(d->dp, dom->name, p);
-            hookd_vf_release(d->vf, dom->name, p);
+            hookd_vf_release(d->vf, dom->uuid, dom->name, p);
         }
         hookd_registry_remove(d->registry, *u);
         released++;
@@ -138,6 +138,12 @@ hookd_sync_domains(virConnectPtr conn, gpointer data)
     }
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
+    /* VFs of domains hookd no longer has a record of (crash between
+     * reserve and record, records lost) go back to the pool. */
+    {
+        g_auto(GStrv) keep = hookd_registry_uuids(d->registry);
+        hookd_vf_reconcile(d->vf, (const char *const *)keep);
+    }
     d->syncs++;
     d->last_sync = g_get_real_time();
     hookd_registry_unlock(d->registry);

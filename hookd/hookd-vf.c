@@ -1,24 +1,33 @@
-/* hookd's side of the VF manager seam (hookd-vf.h). The VF manager library
- * (hookd/sriov-*, libsriov.a) is not linked yet: this build has no VF
- * backend, so no VF is ever free. Pairs whose policy is "virtio-only" run on
- * their virtio path; "refuse" pairs refuse to start with a clear reason.
- * Wiring libsriov means filling these four functions, nothing else. */
+/* hookd's side of the VF manager seam (hookd-vf.h), on the VF pool of
+ * libsriov (hookd/sriov-pool.h): reservations at prepare, release at
+ * release, reconcile after a resync, and the asynchronous plug after
+ * started (configure the VF like the pair's policy says, bind it for
+ * passthrough, attach its device XML live). */
 #include "config.h"
 
-#include <gio/gio.h>
+#include <string.h>
 
+#include <gio/gio.h>
+#include <libvirt/virterror.h>
+
+#include "sriov-pool.h"
+#include "vfx-domain.h"
 #include "hookd-vf.h"
 
 struct _HookdVf {
-    char *backend;      /* configured vf-backend (kernel|emulated) */
+    SriovPool *pool;
 };
 
 HookdVf *
 hookd_vf_new(VfConfig *cfg, GError **error)
 {
-    HookdVf *vf = g_new0(HookdVf, 1);
-    vf->backend = g_strdup(vf_config_get_string(cfg, "hookd", "vf-backend"));
-    return vf;
+    g_autoptr(HookdVf) vf = g_new0(HookdVf, 1);
+
+    vf->pool = sriov_pool_new(cfg, vf_config_get_string(cfg, "hookd", "state-dir"),
+                              vf_config_get_string(cfg, "hookd", "sysfs-root"), error);
+    if (!vf->pool)
+        return NULL;
+    return g_steal_pointer(&vf);
 }
 
 void
@@ -26,60 +35,214 @@ hookd_vf_free(HookdVf *vf)
 {
     if (!vf)
         return;
-    g_free(vf->backend);
+    sriov_pool_free(vf->pool);
     g_free(vf);
 }
 
-static const char *
-pair_pool(const HookdPair *pair, const char **kind)
+static void
+pair_set_vf(HookdPair *pair, SriovVf *svf)
 {
-    const char *pf = json_object_get_string_member_with_default(pair->policy, "pf", NULL);
-    if (pf) {
-        *kind = "PF";
-        return pf;
-    }
-    *kind = "pool";
-    return json_object_get_string_member_with_default(pair->policy, "pool", "default");
+    g_free(pair->vf_pf);
+    g_free(pair->vf_pci);
+    g_free(pair->vf_netdev);
+    pair->vf_pf = g_strdup(sriov_vf_get_pf(svf));
+    pair->vf_index = sriov_vf_get_index(svf);
+    pair->vf_pci = g_strdup(sriov_vf_get_pci_address(svf));
+    pair->vf_netdev = g_strdup(sriov_vf_get_netdev(svf));
+}
+
+static void
+pair_clear_vf(HookdPair *pair)
+{
+    g_clear_pointer(&pair->vf_pf, g_free);
+    g_clear_pointer(&pair->vf_pci, g_free);
+    g_clear_pointer(&pair->vf_netdev, g_free);
+    pair->vf_index = -1;
 }
 
 gboolean
-hookd_vf_reserve(HookdVf *vf, const char *domain, HookdPair *pair, GError **error)
+hookd_vf_reserve(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair,
+                 GError **error)
 {
-    const char *kind;
-    const char *where = pair_pool(pair, &kind);
+    const char *pf = json_object_get_string_member_with_default(pair->policy, "pf", NULL);
+    const char *pool = json_object_get_string_member_with_default(pair->policy, "pool", NULL);
+    g_autoptr(GError) local = NULL;
+    SriovVf *svf;
 
-    if (g_strcmp0(pair->no_vf, "virtio-only") == 0) {
-        g_message("domain %s: interface %s: no VF free on %s %s (no VF manager in this build); "
-                  "running virtio-only", domain, pair->alias, kind, where);
+    svf = sriov_pool_reserve(vf->pool, uuid, pair->alias, pf, pool, &local);
+    if (svf) {
+        pair_set_vf(pair, svf);
+        g_message("domain %s: interface %s: reserved VF %u of PF %s", domain, pair->alias,
+                  pair->vf_index, pair->vf_pf);
         return TRUE;
     }
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                "domain %s: interface %s: no VF free on %s %s (no VF manager in this build) "
-                "and its policy refuses to start without one",
-                domain, pair->alias, kind, where);
+    /* No VF to be had here (all in use, or no such PF/pool on this host):
+     * the pair's policy decides. Anything else is a real failure. */
+    if ((g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_NO_FREE_VF) ||
+         g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND)) &&
+        g_strcmp0(pair->no_vf, "virtio-only") == 0) {
+        g_warning("domain %s: interface %s: %s; running virtio-only", domain, pair->alias,
+                  local->message);
+        return TRUE;
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "domain %s: interface %s: %s%s",
+                domain, pair->alias, local->message,
+                g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_NO_FREE_VF) ||
+                g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND)
+                    ? " and its policy refuses to start without a VF" : "");
     return FALSE;
 }
 
 void
-hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *domain, const HookdPair *pair)
+hookd_vf_release(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair)
 {
-    g_debug("domain %s: interface %s: no VF to plug", domain, pair->alias);
+    g_autoptr(GError) error = NULL;
+    SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
+
+    if (svf && !sriov_pool_release(vf->pool, svf, &error))
+        g_warning("domain %s: interface %s: %s", domain, pair->alias, error->message);
+    else if (svf)
+        g_message("domain %s: interface %s: released VF %u of PF %s", domain, pair->alias,
+                  sriov_vf_get_index(svf), sriov_vf_get_pf(svf));
+    pair_clear_vf(pair);
 }
 
 void
-hookd_vf_release(HookdVf *vf, const char *domain, HookdPair *pair)
+hookd_vf_reconcile(HookdVf *vf, const char *const *live_uuids)
 {
-    g_clear_pointer(&pair->vf_pf, g_free);
-    g_clear_pointer(&pair->vf_pci, g_free);
-    pair->vf_index = -1;
+    g_autoptr(GError) error = NULL;
+
+    if (!sriov_pool_reconcile(vf->pool, live_uuids, &error))
+        g_warning("VF pool reconcile: %s", error->message);
+}
+
+/* ---- plug ---- */
+
+static SriovVfConfig
+pair_vf_config(const VfxPair *vp)
+{
+    SriovVfConfig c = { 0 };
+
+    c.set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_VLAN | SRIOV_VF_SET_LINK_STATE;
+    sriov_mac_parse(vp->mac, c.mac);
+    /* One VLAN per VF: with QinQ it is the outer 802.1ad S-tag, the
+     * guest's own 802.1Q tags (the pair's vlan) travel inside it. */
+    if (vp->qinq_outer) {
+        c.vlan = vp->qinq_outer;
+        c.vlan_proto = SRIOV_VLAN_PROTO_8021AD;
+    } else {
+        c.vlan = vp->vlan;
+        c.vlan_proto = SRIOV_VLAN_PROTO_8021Q;
+    }
+    c.qos = vp->vlan_qos;
+    if (vp->spoofchk != VFX_TRI_DEFAULT) {
+        c.set |= SRIOV_VF_SET_SPOOFCHK;
+        c.spoofchk = vp->spoofchk == VFX_TRI_ON;
+    }
+    if (vp->trust != VFX_TRI_DEFAULT) {
+        c.set |= SRIOV_VF_SET_TRUST;
+        c.trust = vp->trust == VFX_TRI_ON;
+    }
+    if (vp->min_tx_rate_mbps || vp->max_tx_rate_mbps) {
+        c.set |= SRIOV_VF_SET_RATE;
+        c.min_tx_rate_mbps = vp->min_tx_rate_mbps;
+        c.max_tx_rate_mbps = vp->max_tx_rate_mbps;
+    }
+    c.link_state = vp->link_state == VFX_LINK_ENABLE ? SRIOV_LINK_STATE_ENABLE
+                 : vp->link_state == VFX_LINK_DISABLE ? SRIOV_LINK_STATE_DISABLE
+                 : SRIOV_LINK_STATE_AUTO;
+    return c;
+}
+
+/* The pair's annotation as libvirt has it now (the domain XML is the
+ * source of truth for the policy; hookd's record keeps a summary). */
+static VfxPair *
+lookup_vfx_pair(virDomainPtr dom, const char *domain, const char *alias, GError **error)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    g_autoptr(VfxDomain) vdom = NULL;
+    guint i;
+
+    if (!xml) {
+        virErrorPtr err = virGetLastError();
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: cannot read its XML: %s",
+                    domain, err && err->message ? err->message : "unknown error");
+        return NULL;
+    }
+    if (!(vdom = vfx_domain_parse(xml, strlen(xml), error)))
+        return NULL;
+    for (i = 0; i < vdom->pairs->len; i++) {
+        VfxPair *vp = g_ptr_array_index(vdom->pairs, i);
+        if (g_strcmp0(vp->alias ? vp->alias : vp->mac, alias) == 0)
+            return vfx_pair_copy(vp);
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                "domain %s: interface %s: no longer annotated", domain, alias);
+    return NULL;
+}
+
+void
+hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domain,
+              const HookdPair *pair)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfxPair) vp = NULL;
+    g_autofree char *dev_xml = NULL;
+    SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
+    SriovVfConfig cfg;
+    VfxVf target = { 0 };
+
+    if (!svf) {
+        g_warning("domain %s: interface %s: no reserved VF to plug", domain, pair->alias);
+        return;
+    }
+    if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, &error)))
+        goto fail;
+    cfg = pair_vf_config(vp);
+    if (!sriov_pool_configure(vf->pool, svf, &cfg, &error) ||
+        !sriov_pool_bind_vfio(vf->pool, svf, &error))
+        goto fail;
+    target.pci_address = sriov_vf_get_pci_address(svf);
+    target.tap = sriov_vf_get_netdev(svf);
+    target.backend = target.pci_address ? VFX_BACKEND_KERNEL : VFX_BACKEND_EMULATED;
+    if (!(dev_xml = vfx_pair_render_vf(vp, &target, &error)))
+        goto fail;
+    if (virDomainAttachDeviceFlags(dom, dev_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        virErrorPtr err = virGetLastError();
+        g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot attach it: %s",
+                    err && err->message ? err->message : "unknown error");
+        goto fail;
+    }
+    g_message("domain %s: interface %s: VF %u of PF %s attached as %s", domain, pair->alias,
+              sriov_vf_get_index(svf), sriov_vf_get_pf(svf), pair->vf_alias);
+    return;
+
+fail:
+    /* The pair stays VIRTIO_ACTIVE: the guest keeps its virtio path. */
+    g_warning("domain %s: interface %s: VF %u of PF %s not plugged: %s", domain, pair->alias,
+              sriov_vf_get_index(svf), sriov_vf_get_pf(svf), error->message);
 }
 
 JsonObject *
 hookd_vf_status(HookdVf *vf)
 {
     JsonObject *o = json_object_new();
-    json_object_set_string_member(o, "backend", vf->backend);
-    json_object_set_boolean_member(o, "available", FALSE);
-    json_object_set_string_member(o, "reason", "VF manager not linked in this build");
+    g_autoptr(GPtrArray) vfs = sriov_pool_list(vf->pool);
+    g_autoptr(GHashTable) pfs = g_hash_table_new(g_str_hash, g_str_equal);
+    guint i, used = 0, kept = 0;
+
+    for (i = 0; i < vfs->len; i++) {
+        SriovVf *v = g_ptr_array_index(vfs, i);
+        g_hash_table_add(pfs, (gpointer)sriov_vf_get_pf(v));
+        if (sriov_vf_is_kept(v))
+            kept++;
+        else if (sriov_vf_get_domain(v))
+            used++;
+    }
+    json_object_set_int_member(o, "pfs", g_hash_table_size(pfs));
+    json_object_set_int_member(o, "vfs", vfs->len);
+    json_object_set_int_member(o, "in_use", used);
+    json_object_set_int_member(o, "kept_for_host", kept);
+    json_object_set_int_member(o, "free", vfs->len - used - kept);
     return o;
 }

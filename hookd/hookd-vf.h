@@ -1,5 +1,6 @@
-/* The seam between hookd and the VF manager (hookd/sriov-*, libsriov.a):
- * every VF operation hookd makes goes through these calls (hookd-vf.c).
+/* The seam between hookd and the VF manager (the VF pool of libsriov.a,
+ * hookd/sriov-pool.h): every VF operation hookd makes goes through these
+ * calls (hookd-vf.c). A pair's VF is keyed by (domain UUID, pair alias).
  * Threads and locks: reserve/release run on a hook worker with the registry
  * locked and must not call libvirt; plug runs on the main loop without the
  * registry lock and may call libvirt. */
@@ -22,17 +23,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdVf, hookd_vf_free)
  * Returns FALSE (start refused, one-line @error naming domain, interface
  * and PF/pool) only when no VF is free and the pair's no_vf policy is
  * "refuse"; with "virtio-only" the pair keeps vf_pf == NULL. */
-gboolean hookd_vf_reserve(HookdVf *vf, const char *domain, HookdPair *pair, GError **error);
+gboolean hookd_vf_reserve(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair,
+                          GError **error);
 
 /* After started (asynchronously, main loop): configure the reserved VF
- * (MAC, VLAN/QinQ, spoofchk, trust, rate, link state) and attach it live to
- * @dom with the device XML of the pair's mode. DEVICE_ADDED then moves the
- * pair to VF_ACTIVE. @pair is a private copy. */
-void hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *domain, const HookdPair *pair);
+ * (MAC, VLAN/QinQ, spoofchk, trust, rate, link state), bind it for
+ * passthrough and attach it live to @dom with the device XML of the pair's
+ * mode (xml/ renders it). DEVICE_ADDED then moves the pair to VF_ACTIVE; a
+ * failure is logged and the pair stays VIRTIO_ACTIVE. @pair is a private
+ * copy. */
+void hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domain,
+                   const HookdPair *pair);
 
 /* stopped/release: restore the VF's saved configuration and free it; clears
  * pair->vf_*. Idempotent (release after a resync that already freed it). */
-void hookd_vf_release(HookdVf *vf, const char *domain, HookdPair *pair);
+void hookd_vf_release(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair);
 
-/* For status: {"backend": NAME, "available": bool, ...}. */
+/* After a resync (main loop): free the VFs of every domain not in
+ * @live_uuids (NULL-terminated; include domains still starting). */
+void hookd_vf_reconcile(HookdVf *vf, const char *const *live_uuids);
+
+/* For status: {"pfs", "vfs", "in_use", "kept_for_host", "free"}. */
 JsonObject *hookd_vf_status(HookdVf *vf);

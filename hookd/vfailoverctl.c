@@ -79,8 +79,13 @@ print_status(JsonObject *r)
         g_print("datapath: %s %s\n", str_member(dp, "socket"),
                 json_object_get_boolean_member_with_default(dp, "reachable", FALSE) ? "reachable" : "unreachable");
     if (vf)
-        g_print("VF manager: %s, %s\n", str_member(vf, "backend"),
-                json_object_get_boolean_member_with_default(vf, "available", FALSE) ? "available" : str_member(vf, "reason"));
+        g_print("VF pool: %" G_GINT64_FORMAT " PF(s), %" G_GINT64_FORMAT " VF(s): %" G_GINT64_FORMAT
+                " in use, %" G_GINT64_FORMAT " free, %" G_GINT64_FORMAT " kept for the host\n",
+                json_object_get_int_member_with_default(vf, "pfs", 0),
+                json_object_get_int_member_with_default(vf, "vfs", 0),
+                json_object_get_int_member_with_default(vf, "in_use", 0),
+                json_object_get_int_member_with_default(vf, "free", 0),
+                json_object_get_int_member_with_default(vf, "kept_for_host", 0));
     if (hook) {
         g_print("hook: %s, %" G_GINT64_FORMAT " served, %" G_GINT64_FORMAT " refused, %" G_GINT64_FORMAT " bad\n",
                 str_member(hook, "socket"), json_object_get_int_member_with_default(hook, "served", 0),

@@ -1,6 +1,8 @@
 #!/bin/bash
-# vfailover-hook <-> vfailover-hookd without libvirtd (hookd on test:///default):
-# the hook protocol for plain and annotated domains, clear one-line errors
+# vfailover-hook <-> vfailover-hookd without libvirtd (hookd on test:///default,
+# in its own network namespace with one emulated PF of one VF): the hook
+# protocol for plain and annotated domains, VF reservation at prepare and
+# release at release, the no-VF policies, clear one-line errors
 # for bad input (garbage XML, huge stdin, unknown operation, wrong argv,
 # garbage frames, a non-root peer), fail closed/open with hookd down, and
 # hookd still serving afterwards.
@@ -11,12 +13,20 @@ set -u
 [ "$(id -u)" = 0 ] || skip_all "needs root (hook socket is root-only; runs a peer as another uid)"
 command -v jq >/dev/null || skip_all "jq not installed (scripts/setup-debian.sh installs it)"
 command -v python3 >/dev/null || skip_all "python3 not installed"
+command -v ip >/dev/null || skip_all "ip (iproute2) not installed"
 
 tmp=$(mktemp -d)
 chmod 0755 "$tmp"
 hookd_pid=
-cleanup() { [ -n "$hookd_pid" ] && kill "$hookd_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+netns=vfh-$$
+cleanup() {
+    [ -n "$hookd_pid" ] && kill "$hookd_pid" 2>/dev/null
+    wait 2>/dev/null
+    ip netns del "$netns" 2>/dev/null
+    rm -rf "$tmp"
+}
 trap cleanup EXIT
+ip netns add "$netns" || bail_out "cannot create network namespace $netns"
 
 conf=$tmp/vfailover.conf
 cat > "$conf" <<EOC
@@ -27,12 +37,16 @@ state-dir = $tmp/state
 libvirt-uri = test:///default
 max-message-bytes = 65536
 hook-timeout-ms = 3000
+
+[pf:vfotest0]
+backend = emulated
+num-vfs = 1
 EOC
 chmod 0644 "$conf"
 export VFAILOVER_CONFIG=$conf
 
 start_hookd() {
-    "$HOOKD" --config "$conf" --foreground --verbose 2>>"$tmp/hookd.log" &
+    ip netns exec "$netns" "$HOOKD" --config "$conf" --foreground --verbose 2>>"$tmp/hookd.log" &
     hookd_pid=$!
     wait_for 10 "$CTL" --config "$conf" status
 }
@@ -43,8 +57,10 @@ uuid=5f0c7a52-8d33-4c52-9a51-0c1e2d3f4a01
 domain_xml annotated vfa-t "$uuid" /nonexistent > "$tmp/annotated.xml"
 domain_xml annotated vfr-t 5f0c7a52-8d33-4c52-9a51-0c1e2d3f4a02 /nonexistent refuse > "$tmp/refuse.xml"
 domain_xml plain vfp-t 5f0c7a52-8d33-4c52-9a51-0c1e2d3f4a03 /nonexistent > "$tmp/plain.xml"
+domain_xml annotated vfu-t 5f0c7a52-8d33-4c52-9a51-0c1e2d3f4a04 /nonexistent refuse |
+    sed 's/vfotest0/vfnope0/' > "$tmp/unknown-pf.xml"
 
-plan 26
+plan 29
 start_hookd; ok $? "hookd serves on test:///default"
 
 out=$(hook vfp-t prepare begin - < "$tmp/plain.xml"); rc=$?
@@ -52,8 +68,9 @@ out=$(hook vfp-t prepare begin - < "$tmp/plain.xml"); rc=$?
 
 out=$(hook vfa-t prepare begin - < "$tmp/annotated.xml"); rc=$?
 [ $rc = 0 ] && [ -z "$out" ]; ok $? "annotated domain: prepare passes (rc $rc: $(cat "$tmp/err"))"
-pairs | jq -e --arg u "$uuid" '.domains[] | select(.uuid == $u) | .phase == "preparing" and .pairs[0].alias == "ua-net0" and .pairs[0].state == "VIRTIO_ACTIVE" and .pairs[0].vf == null' >/dev/null
-ok $? "prepare registered the pair (VIRTIO_ACTIVE, no VF)"
+pairs | jq -e --arg u "$uuid" '.domains[] | select(.uuid == $u) | .phase == "preparing" and .pairs[0].alias == "ua-net0" and .pairs[0].state == "VIRTIO_ACTIVE" and .pairs[0].vf.pf == "vfotest0" and .pairs[0].vf.index == 0 and .pairs[0].vf.netdev == "vfotest0v0"' >/dev/null
+ok $? "prepare registered the pair (VIRTIO_ACTIVE) with VF 0 of PF vfotest0 reserved"
+[ -s "$tmp/state/vf/vfotest0-vf0.json" ]; ok $? "the reservation is in the state dir before the reply"
 
 hook vfa-t start begin - < "$tmp/annotated.xml" && hook vfa-t started begin - < "$tmp/annotated.xml"
 ok $? "start and started pass"
@@ -64,8 +81,11 @@ out=$(hook vfa-t migrate begin - < "$tmp/annotated.xml"); rc=$?
 [ $rc = 0 ] && [ -z "$out" ]; ok $? "migrate begin without a VF to rewrite prints nothing (unchanged)"
 
 out=$(hook vfr-t prepare begin - < "$tmp/refuse.xml"); rc=$?; err=$(cat "$tmp/err")
-[ $rc = 1 ] && one_line "$err" && echo "$err" | grep -q "^vfailover: domain vfr-t: interface ua-net0: no VF free on PF vfotest0"
-ok $? "no VF and policy refuse: start refused with one line: $err"
+[ $rc = 1 ] && one_line "$err" && echo "$err" | grep -q "^vfailover: domain vfr-t: interface ua-net0: PF vfotest0: no free VF.*refuses to start without a VF"
+ok $? "no free VF and policy refuse: start refused with one line: $err"
+hook vfu-t prepare begin - < "$tmp/unknown-pf.xml"; rc=$?; err=$(cat "$tmp/err")
+[ $rc = 1 ] && one_line "$err" && echo "$err" | grep -q "^vfailover: domain vfu-t: interface ua-net0: PF vfnope0 is not configured"
+ok $? "unknown PF and policy refuse: refused with one line: $err"
 pairs | jq -e '[.domains[].name] | index("vfr-t") == null' >/dev/null
 ok $? "a refused start leaves no record behind"
 
@@ -115,7 +135,10 @@ out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$HOOK" vfa-t prepare b
 hook vfa-t stopped end - < "$tmp/annotated.xml" && hook vfa-t release end - < "$tmp/annotated.xml"
 ok $? "stopped and release pass"
 pairs | jq -e '.domains | length == 0' >/dev/null; ok $? "release forgets the domain"
-echo "$st" | jq -e '.hook.calls["prepare begin"] == 3 and .hook.calls["started begin"] == 1 and .hook.calls["frobnicate begin"] == 1' >/dev/null
+"$CTL" --config "$conf" --json status | jq -e '.vf_manager.vfs == 1 and .vf_manager.free == 1' >/dev/null &&
+    [ ! -e "$tmp/state/vf/vfotest0-vf0.json" ]
+ok $? "release gave the VF back to the pool"
+echo "$st" | jq -e '.hook.calls["prepare begin"] == 4 and .hook.calls["started begin"] == 1 and .hook.calls["frobnicate begin"] == 1' >/dev/null
 ok $? "status counts the hook calls of annotated domains by operation"
 
 kill "$hookd_pid"; wait "$hookd_pid" 2>/dev/null; hookd_pid=
