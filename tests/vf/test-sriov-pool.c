@@ -484,6 +484,58 @@ test_ctl(Fixture *f, gconstpointer data)
     }
 }
 
+/* Leftovers of an interrupted save are discarded; an unreadable record is
+ * reported and left on disk; a record for a VF the host no longer has does
+ * not stop the start. */
+static void
+test_state_files(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = sriov_state_dir(f->state_dir);
+    g_autofree char *tmp = g_build_filename(dir, "enp3s0f0-vf1.json.tmp", NULL);
+    g_autofree char *bad = g_build_filename(dir, "enp3s0f0-vf2.json", NULL);
+    g_autofree char *gone = g_build_filename(dir, "enp9s0f0-vf0.json", NULL);
+    g_autoptr(SriovPool) pool = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(tmp, "{\"version\": 1, \"pf\": \"enp3", -1, NULL));
+    g_assert_true(g_file_set_contents(bad, "{\"version\": 1, \"pf\": 3}", -1, NULL));
+    g_assert_true(g_file_set_contents(gone,
+        "{\"version\":1,\"pf\":\"enp9s0f0\",\"vf\":0,\"backend\":\"kernel\","
+        "\"domain-uuid\":\"u\",\"pair-key\":\"net0\",\"original\":{\"mac\":\"02:00:00:00:00:01\"}}",
+        -1, NULL));
+    g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*Ignoring unreadable VF state file*enp3s0f0-vf2.json*'pf' must be a string*");
+    g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*PF enp9s0f0 VF 0 (domain u)*no longer has*");
+    pool = open_pool(f, &error);
+    g_test_assert_expected_messages();
+    g_assert_no_error(error);
+    g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(bad, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(gone, G_FILE_TEST_EXISTS));
+    /* the records written by the pool read back */
+    {
+        SriovVf *vf = sriov_pool_reserve(pool, "uuid-s", "net0", "enp3s0f1", NULL, &error);
+        g_autoptr(GPtrArray) recs = NULL;
+        guint i, found = 0;
+        g_assert_no_error(error);
+        g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*Ignoring unreadable*");
+        recs = sriov_state_load_all(f->state_dir, &error);
+        g_test_assert_expected_messages();
+        for (i = 0; i < recs->len; i++) {
+            SriovVfRecord *r = recs->pdata[i];
+            if (g_strcmp0(r->domain_uuid, "uuid-s") == 0) {
+                found++;
+                g_assert_cmpstr(r->pf, ==, "enp3s0f1");
+                g_assert_cmpuint(r->vf, ==, sriov_vf_get_index(vf));
+                g_assert_cmpstr(r->pci_address, ==, sriov_vf_get_pci_address(vf));
+                g_assert_cmpstr(r->original_driver, ==, "ixgbevf");
+                g_assert_true(r->original.set & SRIOV_VF_SET_MAC);
+            }
+        }
+        g_assert_cmpuint(found, ==, 1);
+    }
+}
+
 static const char *bad_conf =
     "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\nreserved-vfs = 3\n";
 static const char *too_many_conf =
@@ -520,6 +572,8 @@ main(int argc, char **argv)
     g_test_add("/sriov-pool/vf-vanished", Fixture, NULL, fixture_setup, test_vf_vanished,
                fixture_teardown);
     g_test_add("/sriov-pool/ctl-vfs-stats", Fixture, NULL, fixture_setup, test_ctl,
+               fixture_teardown);
+    g_test_add("/sriov-pool/state-files", Fixture, NULL, fixture_setup, test_state_files,
                fixture_teardown);
     g_test_add("/sriov-pool/bad-config/reserved", Fixture, bad_conf, fixture_setup,
                test_bad_config, fixture_teardown);
