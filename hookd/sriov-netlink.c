@@ -239,11 +239,16 @@ put_setting(struct nl_msg *msg, guint vf, SriovVfSetting setting, const SriovVfC
          * driver takes it; the kernel turns it into proto 802.1Q), 802.1ad
          * through IFLA_VF_VLAN_LIST, the only way to name a protocol. */
         if (cfg->vlan_proto == SRIOV_VLAN_PROTO_8021AD) {
-            struct ifla_vf_vlan_info ivvi = {
-                .vf = vf, .vlan = cfg->vlan, .qos = cfg->qos,
-                .vlan_proto = g_htons(SRIOV_VLAN_PROTO_8021AD),
-            };
-            struct nlattr *vlist = nest_start(msg, IFLA_VF_VLAN_LIST);
+            struct ifla_vf_vlan_info ivvi;
+            struct nlattr *vlist;
+
+            /* the struct ends in 2 bytes of padding: they go on the wire */
+            memset(&ivvi, 0, sizeof(ivvi));
+            ivvi.vf = vf;
+            ivvi.vlan = cfg->vlan;
+            ivvi.qos = cfg->qos;
+            ivvi.vlan_proto = g_htons(SRIOV_VLAN_PROTO_8021AD);
+            vlist = nest_start(msg, IFLA_VF_VLAN_LIST);
             rc = nla_put(msg, IFLA_VF_VLAN_INFO, sizeof(ivvi), &ivvi);
             nla_nest_end(msg, vlist);
         } else {

@@ -93,10 +93,14 @@ fill_vfinfo(GByteArray *b, guint vf, const FakeVfState *s)
     struct ifla_vf_link_state ls = { .vf = vf, .link_state = s->cfg.link_state };
     struct ifla_vf_rss_query_en rss = { .vf = vf, .setting = (guint32)-1 };
     struct ifla_vf_trust trust = { .vf = vf, .setting = s->cfg.trust };
-    struct ifla_vf_vlan_info vi = { .vf = vf, .vlan = s->cfg.vlan, .qos = s->cfg.qos,
-                                    .vlan_proto = g_htons(s->cfg.vlan_proto ? s->cfg.vlan_proto
-                                                                            : 0x8100) };
+    struct ifla_vf_vlan_info vi;
     guint info, list, stats;
+
+    memset(&vi, 0, sizeof(vi));   /* trailing padding, as the kernel's memset */
+    vi.vf = vf;
+    vi.vlan = s->cfg.vlan;
+    vi.qos = s->cfg.qos;
+    vi.vlan_proto = g_htons(s->cfg.vlan_proto ? s->cfg.vlan_proto : 0x8100);
 
     memcpy(mac.mac, s->cfg.mac, 6);
     memset(&bcast, 0, sizeof(bcast));

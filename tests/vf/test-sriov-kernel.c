@@ -550,8 +550,11 @@ test_wire_vs_iproute2(void)
         g_test_skip("needs root (private network namespace)");
         return;
     }
-    if (!g_find_program_in_path("strace"))
-        g_error("strace is missing (scripts/setup-debian.sh installs it)");
+    {
+        g_autofree char *strace = g_find_program_in_path("strace");
+        if (!strace)
+            g_error("strace is missing (scripts/setup-debian.sh installs it)");
+    }
 
     fk = fake_sysfs_new();
     fake_sysfs_add_pf(fk, "pf0", "0000:03:00.0", 8, pf0_ifindex, "ixgbe", "ixgbevf");
