@@ -4,8 +4,12 @@
  * ...`), the bridge/FDB/link requests of the emulated backend, and the parser
  * of an RTM_NEWLINK carrying IFLA_VFINFO_LIST.
  *
- * Messages are built with libnl-3's nl_msg/nla API. They are not sent with
- * libnl-route's rtnl_link_change() because (1) it builds the request from a
+ * libnl-route 3.7 has rtnl_link_vf_set_{addr,vlans,spoofchk,trust,rate,
+ * linkstate} and the matching getters plus rtnl_link_vf_get_stat(), i.e.
+ * every attribute we need. Messages are built with libnl-3's nl_msg/nla
+ * API, and tests/vf checks our parser against libnl's rtnl_link_vf_*
+ * reading of the same bytes. They are not sent with libnl-route's
+ * rtnl_link_change() because (1) it builds the request from a
  * diff of two full rtnl_link objects, so every VF change would need a fresh
  * dump of the PF with all its VFs, and it always encodes VLANs as
  * IFLA_VF_VLAN_LIST where iproute2 (and every driver since 2.6.34) uses

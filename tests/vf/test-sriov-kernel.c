@@ -22,6 +22,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <netlink/route/link.h>
+#include <netlink/route/link/sriov.h>
+
 #include "sriov-kernel.h"
 #include "sriov-netlink.h"
 #include "fake-sysfs.h"
@@ -350,6 +353,85 @@ test_parse_constructed(void)
     }
 }
 
+static void
+take_link(struct nl_object *obj, void *arg)
+{
+    nl_object_get(obj);
+    *(struct rtnl_link **)arg = (struct rtnl_link *)obj;
+}
+
+/* An independent reading of the same bytes: libnl-route 3.7's own VF
+ * parser (rtnl_link_vf_*) must agree with ours on every VF. */
+static void
+test_parse_libnl_agrees(void)
+{
+    FakeVfState vfs[6];
+    g_autoptr(GByteArray) msg = NULL;
+    struct nl_msg *m;
+    struct rtnl_link *link = NULL;
+    guint i;
+
+    make_vfs(vfs, 6);
+    vfs[4].cfg.vlan = 77;
+    vfs[4].cfg.vlan_proto = SRIOV_VLAN_PROTO_8021Q;
+    msg = fake_pf_build_newlink("enp3s0f0", 7, vfs, 6, 1);
+    m = nlmsg_convert((struct nlmsghdr *)msg->data);
+    g_assert_nonnull(m);
+    nlmsg_set_proto(m, NETLINK_ROUTE);
+    g_assert_cmpint(nl_msg_parse(m, take_link, &link), ==, 0);
+    g_assert_nonnull(link);
+    g_assert_cmpuint(rtnl_link_get_num_vf(link, &i), ==, 0);
+    g_assert_cmpuint(i, ==, 6);
+    for (i = 0; i < 6; i++) {
+        struct rtnl_link_vf *lv = rtnl_link_vf_get(link, i);
+        SriovVfConfig cfg;
+        SriovVfStats st;
+        struct nl_addr *addr = NULL;
+        nl_vf_vlans_t *vlans = NULL;
+        struct nl_vf_rate rate = { 0 };
+        guint32 v;
+        guint64 u;
+
+        g_assert_nonnull(lv);
+        g_assert_true(sriov_nl_parse_vf(msg->data, msg->len, i, &cfg, &st, NULL));
+        g_assert_cmpint(rtnl_link_vf_get_addr(lv, &addr), ==, 0);
+        g_assert_cmpmem(nl_addr_get_binary_addr(addr), 6, cfg.mac, 6);
+        if (rtnl_link_vf_get_vlans(lv, &vlans) == 0 && vlans && vlans->size > 0) {
+            g_assert_cmpuint(vlans->vlans[0].vf_vlan, ==, cfg.vlan);
+            g_assert_cmpuint(vlans->vlans[0].vf_vlan_qos, ==, cfg.qos);
+            g_assert_cmphex(vlans->vlans[0].vf_vlan_proto, ==, cfg.vlan_proto);   /* host order in libnl */
+        } else {
+            g_assert_cmpuint(cfg.vlan, ==, 0);
+        }
+        g_assert_cmpint(rtnl_link_vf_get_spoofchk(lv, &v), ==, 0);
+        g_assert_cmpuint(v, ==, cfg.spoofchk);
+        g_assert_cmpint(rtnl_link_vf_get_trust(lv, &v), ==, 0);
+        g_assert_cmpuint(v, ==, cfg.trust);
+        g_assert_cmpint(rtnl_link_vf_get_linkstate(lv, &v), ==, 0);
+        g_assert_cmpuint(v, ==, cfg.link_state);
+        rate.api = RTNL_LINK_VF_RATE_API_NEW;
+        if (rtnl_link_vf_get_rate(lv, &rate) == 0) {
+            g_assert_cmpuint(rate.max_tx_rate, ==, cfg.max_tx_rate_mbps);
+            g_assert_cmpuint(rate.min_tx_rate, ==, cfg.min_tx_rate_mbps);
+        } else {
+            /* libnl keeps no rate that is 0 */
+            g_assert_cmpuint(cfg.max_tx_rate_mbps, ==, 0);
+            g_assert_cmpuint(cfg.min_tx_rate_mbps, ==, 0);
+        }
+        g_assert_cmpint(rtnl_link_vf_get_stat(lv, RTNL_LINK_VF_STATS_RX_PACKETS, &u), ==, 0);
+        g_assert_cmpuint(u, ==, st.rx_packets);
+        g_assert_cmpint(rtnl_link_vf_get_stat(lv, RTNL_LINK_VF_STATS_TX_BYTES, &u), ==, 0);
+        g_assert_cmpuint(u, ==, st.tx_bytes);
+        g_assert_cmpint(rtnl_link_vf_get_stat(lv, RTNL_LINK_VF_STATS_MULTICAST, &u), ==, 0);
+        g_assert_cmpuint(u, ==, st.multicast);
+        if (vlans)
+            rtnl_link_vf_vlan_put(vlans);
+        rtnl_link_vf_put(lv);
+    }
+    rtnl_link_put(link);
+    nlmsg_free(m);
+}
+
 /* ---- against the real kernel and iproute2 (private netns) ---- */
 
 static gboolean
@@ -632,6 +714,7 @@ main(int argc, char **argv)
     g_test_add("/sriov-kernel/ext-ack-and-validation", Fixture, NULL, fixture_setup,
                test_ext_ack_and_validation, fixture_teardown);
     g_test_add_func("/sriov-kernel/parse-constructed", test_parse_constructed);
+    g_test_add_func("/sriov-kernel/parse-libnl-agrees", test_parse_libnl_agrees);
     g_test_add_func("/sriov-kernel/parse-real-kernel-message", test_parse_real_kernel_message);
     g_test_add_func("/sriov-kernel/wire-vs-iproute2", test_wire_vs_iproute2);
     return g_test_run();
