@@ -268,10 +268,10 @@ forward(uint16_t port, double duration, unsigned int stats_every)
 	while (!quit) {
 		nb = rte_eth_rx_burst(port, 0, pkts, BURST);
 		if (nb == 0) {
-			/* Idle-aware: spin briefly, then sleep longer and
-			 * longer (at most 1 ms) while nothing arrives. */
+			/* Idle-aware: spin for 256 empty polls, then sleep
+			 * 10 us more after each empty poll, at most 1 ms. */
 			if (!busy_poll && ++idle > 256)
-				rte_delay_us_sleep(idle > 4096 ? 1000 : 50);
+				rte_delay_us_sleep(RTE_MIN((idle - 256) * 10u, 1000u));
 			if ((idle & 1023) == 0) {
 				uint64_t now = rte_rdtsc();
 

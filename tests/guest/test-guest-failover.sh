@@ -11,7 +11,7 @@
 reason=$(vg_cannot_run)
 [ -n "$reason" ] && skip_all "$reason"
 trap vg_cleanup EXIT
-plan 25
+plan 27
 RATE=20000
 
 # switch_lost FROM TO: frames lost across the last FROM->TO switch.
@@ -37,7 +37,17 @@ sleep 1.5
 vg_remove_vf
 vg_wait_status "tx=virtio .*vf_state=absent .*removals=1"
 ok $? "VF netdev vanished: TX moved to virtio"
-sleep 1.5
+# A device with another MAC is not taken as the VF.
+vg_ctl vf-add "net_tap1,iface=vfw$VG_ID,mac=02:00:00:00:00:99" >/dev/null
+sleep 0.5
+vg_wait_status "tx=virtio .*vf_state=absent .*returns=0" &&
+    grep -q "Device net_tap1 carries MAC 02:00:00:00:00:99, not the pair's MAC $VG_MAC" "$VG_DIR/guest.err" &&
+    ! ip -n "$VG_G" link show "vfw$VG_ID" >/dev/null 2>&1
+ok $? "a device with another MAC is refused, detached, and TX stays on virtio"
+[ "$(vg_ctl bogus-command)" = "error: unknown command 'bogus-command' (try list-commands)" ] &&
+    vg_ctl list-commands | grep -q "prepare-unplug"
+ok $? "control socket: unknown command refused in one line, list-commands"
+sleep 1
 vg_return_vf
 vg_wait_status "tx=vf .*vf_state=active .*returns=1"
 ok $? "a VF with the pair's MAC was offered back: TX returned to it"

@@ -428,11 +428,24 @@ main(int argc, char **argv)
 			printf("gap first_seq=%" PRIu64 " lost=%" PRIu64 " at_ms=%.1f\n",
 			       run_start, s - run_start, run_start * 1e3 / rate);
 		}
-		for (k = 0; k < nb_ev; k++)
-			printf("switch n=%d from=%s to=%s t_ms=%.1f rx_gap_ms=%.2f first_seq=%" PRIu64
-			       " lost=%" PRIu64 "\n", k, path_names[ev[k].from],
-			       path_names[ev[k].to], ev[k].t_ms, ev[k].gap_ms,
-			       ev[k].first_seq, ev_lost[k]);
+		{
+			/* Background loss (away from every switch), scaled to
+			 * one attribution window: what a switch window would
+			 * have lost anyway. excess = lost - that. */
+			double win = 2 * attrib_ms * rate / 1e3;
+			double away = (double)(seq - warm_seq) - nb_ev * win;
+			double bg = away > 0 ? other_lost * win / away : 0;
+
+			for (k = 0; k < nb_ev; k++) {
+				double ex = ev_lost[k] - bg;
+
+				printf("switch n=%d from=%s to=%s t_ms=%.1f rx_gap_ms=%.2f first_seq=%" PRIu64
+				       " background=%.0f excess=%.0f lost=%" PRIu64 "\n", k,
+				       path_names[ev[k].from], path_names[ev[k].to],
+				       ev[k].t_ms, ev[k].gap_ms, ev[k].first_seq, bg,
+				       ex > 0 ? ex : 0, ev_lost[k]);
+			}
+		}
 		printf("lost_other=%" PRIu64 "\n", other_lost);
 	}
 	printf("sent=%" PRIu64 "\nreceived=%" PRIu64 "\nlost=%" PRIu64 "\nrx_vf=%" PRIu64
