@@ -483,6 +483,30 @@ test_parse_real_kernel_message(void)
     g_clear_pointer(&reply, g_bytes_unref);
     g_assert_cmpint(sriov_nl_get_link(nl, "nosuch0", RTEXT_FILTER_VF, &reply, &ext_ack), ==,
                     -ENODEV);
+
+    /* the real kernel's extended ack reaches us (capped ack, TLVs parsed) */
+    {
+        struct nl_msg *bad = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK |
+                                                                 NLM_F_CREATE | NLM_F_EXCL);
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        struct nlattr *info;
+        g_autofree char *text = NULL;
+        g_autofree char *msgtext = NULL;
+        int rc;
+
+        nlmsg_append(bad, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+        nla_put_string(bad, IFLA_IFNAME, "vfx0");
+        info = nla_nest_start(bad, IFLA_LINKINFO);
+        nla_put_string(bad, IFLA_INFO_KIND, "no-such-kind");
+        nla_nest_end(bad, info);
+        rc = sriov_nl_talk(nl, bad, NULL, &text);
+        nlmsg_free(bad);
+        g_assert_cmpint(rc, ==, -EOPNOTSUPP);
+        g_assert_nonnull(text);
+        g_assert_nonnull(strstr(text, "Unknown device type"));
+        msgtext = sriov_nl_strerror(rc, text);
+        g_assert_cmpstr(msgtext, ==, "Operation not supported (kernel: Unknown device type)");
+    }
 }
 
 /* The bytes of the last message of netlink type @type (and, if @family >= 0,
