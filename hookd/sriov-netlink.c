@@ -313,14 +313,19 @@ struct nl_msg *
 sriov_nl_getlink_msg(const char *ifname, guint32 ext_mask)
 {
     struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
-    /* iproute2 asks with AF_PACKET; the kernel answers any family alike. */
-    struct ifinfomsg ifi = { .ifi_family = AF_PACKET };
+    gboolean skip_stats = (ext_mask & RTEXT_FILTER_SKIP_STATS) != 0;
+    /* The two layouts iproute2 uses: without counters (its name lookup,
+     * lib/ll_map.c) AF_UNSPEC with the mask first; with counters (`ip -s
+     * link show`) AF_PACKET with the name first. The kernel answers any
+     * family alike. */
+    struct ifinfomsg ifi = { .ifi_family = skip_stats ? AF_UNSPEC : AF_PACKET };
 
     if (!msg)
         g_error("out of memory building a netlink message");
     if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+        (skip_stats && nla_put_u32(msg, IFLA_EXT_MASK, ext_mask) < 0) ||
         nla_put_string(msg, IFLA_IFNAME, ifname) < 0 ||
-        nla_put_u32(msg, IFLA_EXT_MASK, ext_mask) < 0)
+        (!skip_stats && nla_put_u32(msg, IFLA_EXT_MASK, ext_mask) < 0))
         g_error("netlink message too small");
     return msg;
 }

@@ -51,8 +51,10 @@ int sriov_nl_talk(SriovNl *nl, struct nl_msg *msg, GPtrArray *replies, char **ex
  * sends them (one IFLA_VF_INFO, attributes in iproute2's order). */
 struct nl_msg *sriov_nl_vf_msg(int pf_ifindex, guint vf, guint settings,
                                const SriovVfConfig *cfg);
-/* RTM_GETLINK for @ifname with IFLA_EXT_MASK = @ext_mask, as `ip -s link
- * show dev NAME` sends it (family AF_PACKET, the name, then the mask). */
+/* RTM_GETLINK for @ifname with IFLA_EXT_MASK = @ext_mask, laid out as
+ * iproute2 lays it out: with RTEXT_FILTER_SKIP_STATS as its name lookup
+ * does (AF_UNSPEC, mask, name), otherwise as `ip -s link show dev NAME`
+ * (AF_PACKET, name, mask). */
 struct nl_msg *sriov_nl_getlink_msg(const char *ifname, guint32 ext_mask);
 
 /* Fetch one link's RTM_NEWLINK (the kernel's whole message). */

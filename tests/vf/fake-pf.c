@@ -81,7 +81,7 @@ put_u64(GByteArray *b, guint16 type, guint64 v)
 
 /* rtnl_fill_vfinfo(): the order and sizes below are the kernel's. */
 static void
-fill_vfinfo(GByteArray *b, guint vf, const FakeVfState *s)
+fill_vfinfo(GByteArray *b, guint vf, const FakeVfState *s, gboolean with_stats)
 {
     struct ifla_vf_mac mac = { .vf = vf };
     struct ifla_vf_broadcast bcast;
@@ -118,6 +118,10 @@ fill_vfinfo(GByteArray *b, guint vf, const FakeVfState *s)
     list = nest_start(b, IFLA_VF_VLAN_LIST);
     put_attr(b, IFLA_VF_VLAN_INFO, &vi, sizeof(vi));
     nest_end(b, list);
+    if (!with_stats) {
+        nest_end(b, info);
+        return;
+    }
     stats = nest_start(b, IFLA_VF_STATS);
     put_u64(b, IFLA_VF_STATS_RX_PACKETS, s->stats.rx_packets);
     put_u64(b, IFLA_VF_STATS_TX_PACKETS, s->stats.tx_packets);
@@ -131,8 +135,8 @@ fill_vfinfo(GByteArray *b, guint vf, const FakeVfState *s)
     nest_end(b, info);
 }
 
-void
-fake_pf_append_vfinfo(GByteArray *b, const FakeVfState *vfs, guint n)
+static void
+append_vfinfo(GByteArray *b, const FakeVfState *vfs, guint n, gboolean with_stats)
 {
     guint32 num = n;
     guint list, i;
@@ -140,14 +144,20 @@ fake_pf_append_vfinfo(GByteArray *b, const FakeVfState *vfs, guint n)
     put_attr(b, IFLA_NUM_VF, &num, sizeof(num));
     list = nest_start(b, IFLA_VFINFO_LIST);
     for (i = 0; i < n; i++)
-        fill_vfinfo(b, i, &vfs[i]);
+        fill_vfinfo(b, i, &vfs[i], with_stats);
     nest_end(b, list);
     ((struct nlmsghdr *)b->data)->nlmsg_len = b->len;
 }
 
-GByteArray *
-fake_pf_build_newlink(const char *name, int ifindex, const FakeVfState *vfs, guint n,
-                      guint32 seq)
+void
+fake_pf_append_vfinfo(GByteArray *b, const FakeVfState *vfs, guint n)
+{
+    append_vfinfo(b, vfs, n, TRUE);
+}
+
+static GByteArray *
+build_newlink(const char *name, int ifindex, const FakeVfState *vfs, guint n, guint32 seq,
+              gboolean with_stats)
 {
     GByteArray *b = g_byte_array_sized_new(512 + n * 320);
     struct nlmsghdr h = { .nlmsg_type = RTM_NEWLINK, .nlmsg_seq = seq };
@@ -166,8 +176,15 @@ fake_pf_build_newlink(const char *name, int ifindex, const FakeVfState *vfs, gui
     put_attr(b, IFLA_LINKMODE, &linkmode, sizeof(linkmode));
     put_attr(b, IFLA_MTU, &mtu, sizeof(mtu));
     put_attr(b, IFLA_ADDRESS, addr, sizeof(addr));
-    fake_pf_append_vfinfo(b, vfs, n);
+    append_vfinfo(b, vfs, n, with_stats);
     return b;
+}
+
+GByteArray *
+fake_pf_build_newlink(const char *name, int ifindex, const FakeVfState *vfs, guint n,
+                      guint32 seq)
+{
+    return build_newlink(name, ifindex, vfs, n, seq, TRUE);
 }
 
 /* ---- the peer thread ---- */
@@ -298,8 +315,10 @@ handle(PeerConn *conn, struct nlmsghdr *h)
             send_error(conn, h, -ENODEV, NULL);
             return;
         }
-        b = fake_pf_build_newlink(pf->name, pf->ifindex, (FakeVfState *)pf->vfs->data,
-                                  pf->vfs->len, h->nlmsg_seq);
+        b = build_newlink(pf->name, pf->ifindex, (FakeVfState *)pf->vfs->data, pf->vfs->len,
+                          h->nlmsg_seq,
+                          !(tb[IFLA_EXT_MASK] &&
+                            (nla_get_u32(tb[IFLA_EXT_MASK]) & RTEXT_FILTER_SKIP_STATS)));
         (void)send(conn->server_fd, b->data, b->len, MSG_NOSIGNAL);
         return;
     }

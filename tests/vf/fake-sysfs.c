@@ -335,28 +335,29 @@ vf_netdev(FakePf *pf, guint i)
     return g_strdup_printf("%.10sv%u", pf->name, i);
 }
 
-/* The VF's PF, from its physfn link; NULL if @pci is not a VF. */
+/* The VF's PF, from its physfn link; NULL if @pci is not a VF. The index
+ * follows from the routing ID (offset 0x80, stride 1). */
 static FakePf *
 pf_of_vf(FakeSysfs *fk, const char *pci, guint *index)
 {
     g_autofree char *physfn = P(fk, "devices/pci0000:00/%s/physfn", pci);
     g_autofree char *target = g_file_read_link(physfn, NULL);
     g_autofree char *pfpci = NULL;
+    char domain[5] = { 0 };
+    guint bus, dev, fn, rid;
     FakePf *pf;
-    guint i;
 
     if (!target)
         return NULL;
     pfpci = g_path_get_basename(target);
     pf = pf_by_pci(fk, pfpci);
-    for (i = 0; pf && i < pf->total; i++) {
-        g_autofree char *v = vf_pci_of(pf, i);
-        if (strcmp(v, pci) == 0) {
-            *index = i;
-            return pf;
-        }
-    }
-    return NULL;
+    if (!pf || sscanf(pci, "%4[0-9a-f]:%x:%x.%u", domain, &bus, &dev, &fn) != 4)
+        return NULL;
+    rid = bus << 8 | dev << 3 | fn;
+    if (rid < pf->devfn_base + 0x80 || rid - pf->devfn_base - 0x80 >= pf->total)
+        return NULL;
+    *index = rid - pf->devfn_base - 0x80;
+    return pf;
 }
 
 static void
@@ -457,8 +458,16 @@ on_write(const char *path, const char *value, gpointer user_data)
     g_autoptr(GMutexLocker) l = g_mutex_locker_new(&fk->lock);
     g_autofree char *base = g_path_get_basename(path);
     g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *real_dir = realpath(dir, NULL);
+    g_autofree char *real_dir = NULL;
     g_autofree char *arg = g_strstrip(g_strdup(value));
+
+    /* Which PF or driver a write is for: the directory's own name, or
+     * where it links to (class/net/PF/device, devices/ADDR/driver). */
+    if (strcmp(base, "sriov_numvfs") == 0 || strcmp(base, "unbind") == 0 ||
+        strcmp(base, "bind") == 0) {
+        g_autofree char *target = g_file_read_link(dir, NULL);
+        real_dir = target ? g_strdup(target) : g_strdup(dir);
+    }
 
     if (strcmp(base, "sriov_numvfs") == 0) {
         g_autofree char *pci = g_path_get_basename(real_dir);
@@ -469,10 +478,11 @@ on_write(const char *path, const char *value, gpointer user_data)
         if (!pf || !g_ascii_string_to_unsigned(arg, 10, 0, G_MAXUINT, &n, NULL))
             return -EINVAL;
         {
+            g_autofree char *pfdir = P(fk, "devices/pci0000:00/%s", pf->pci);
             guint cur = 0;
             guint i;
             for (i = 0; i < pf->total; i++) {
-                g_autofree char *v = g_strdup_printf("%s/virtfn%u", real_dir, i);
+                g_autofree char *v = g_strdup_printf("%s/virtfn%u", pfdir, i);
                 if (g_file_test(v, G_FILE_TEST_IS_SYMLINK))
                     cur = i + 1;
             }

@@ -685,16 +685,28 @@ test_wire_vs_iproute2(void)
         g_test_message("ok: ip %s", cmd);
     }
 
-    /* the read: `ip -s link show dev pf0` asks for VF info with stats */
+    /* the reads: counters as `ip -s link show dev pf0` asks for them... */
     {
         const char *const show[] = { "-s", "link", "show", "dev", "pf0", NULL };
         g_autoptr(GByteArray) theirs = strace_capture(show, RTM_GETLINK, AF_PACKET);
+        SriovVfStats st;
+
+        g_byte_array_set_size(ours, 0);
+        g_assert_false(be->ops->vf_get_stats(be, "pf0", 0, &st, &error));
+        g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+        g_clear_error(&error);
+        assert_same_request(ours, theirs, "ip -s link show dev pf0");
+    }
+    /* ...settings without counters as iproute2's name lookup asks */
+    {
+        const char *const show[] = { "link", "show", "dev", "pf0", NULL };
+        g_autoptr(GByteArray) theirs = strace_capture(show, RTM_GETLINK, AF_UNSPEC);
         SriovVfConfig cfg;
 
         g_byte_array_set_size(ours, 0);
         g_assert_false(be->ops->vf_get_config(be, "pf0", 0, &cfg, &error));
         g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
-        assert_same_request(ours, theirs, "ip -s link show dev pf0");
+        assert_same_request(ours, theirs, "ip link show dev pf0 (its name lookup)");
     }
 }
 
