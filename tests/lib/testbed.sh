@@ -30,8 +30,12 @@
 #   tb_host_dir HOST          the host's libvirt-host.sh DIR
 #   tb_guest_image            builds the guest image (sets GUEST_KERNEL/INITRD)
 #   tb_guest_xml NAME         prints a domain XML (env: TB_GUEST_MAC,
-#                             TB_GUEST_IP, TB_GUEST_MEM, TB_GUEST_PRIMARY=0|1)
-#   tb_guest_start HOST NAME  create the guest from tb_guest_xml (transient)
+#                             TB_GUEST_IP, TB_GUEST_MEM, TB_GUEST_PRIMARY=0|1,
+#                             TB_GUEST_SHARED_MEM, TB_GUEST_BACKUP_IF,
+#                             TB_GUEST_DEVICES, TB_GUEST_METADATA,
+#                             TB_GUEST_QEMU_DEVICES: see the function)
+#   tb_guest_start HOST NAME  create the guest from tb_guest_xml (transient;
+#                             sets TB_GUEST_MAC; the XML is $TB_DIR/NAME.xml)
 #   tb_console NAME           path of the guest's serial console log
 #   tb_wait_console NAME ERE [TIMEOUT] [FROM_LINE]  wait for a console line
 #   tb_wait_guest_ready NAME [TIMEOUT] [FROM_LINE]  master up, primary up
@@ -280,14 +284,33 @@ tb_guest_image() {
 
 tb_console() { echo "$TB_DIR/$1.console"; }
 
+# A random locally administered MAC in QEMU's 52:54:00 range.
+tb_random_mac() {
+    printf '52:54:00:%02x:%02x:%02x\n' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256))
+}
+
+# tb_guest_xml NAME: the test guest's domain XML. Environment:
+#   TB_GUEST_MAC          the pair's MAC (default: random)
+#   TB_GUEST_MEM          MiB (default 192)
+#   TB_GUEST_PRIMARY=0    no e1000e QEMU-failover primary (e.g. when the VF
+#                         is hot-plugged by vfailover)
+#   TB_GUEST_SHARED_MEM=1 memfd + shared memory (needed for vhost-user)
+#   TB_GUEST_BACKUP_IF    replaces the standby <interface> (virtio on br0,
+#                         alias ua-backup0); @MAC@ is replaced by the MAC
+#   TB_GUEST_DEVICES      more XML inside <devices>
+#   TB_GUEST_METADATA     XML inside <metadata> (vfailover's annotations)
+#   TB_GUEST_QEMU_DEVICES more <qemu:device> elements for <qemu:override>
 tb_guest_xml() {
     local name=$1
-    local mac=${TB_GUEST_MAC:-52:54:00:$(printf '%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))}
+    local mac=${TB_GUEST_MAC:-$(tb_random_mac)}
     local mem=${TB_GUEST_MEM:-192} primary=${TB_GUEST_PRIMARY:-1}
+    echo "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+    echo "  <name>$name</name>"
+    [ -n "${TB_GUEST_METADATA:-}" ] && printf '  <metadata>\n%s\n  </metadata>\n' "$TB_GUEST_METADATA"
+    echo "  <memory unit='MiB'>$mem</memory>"
+    [ "${TB_GUEST_SHARED_MEM:-0}" = 1 ] &&
+        echo "  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
     cat <<EOF
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$name</name>
-  <memory unit='MiB'>$mem</memory>
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
@@ -308,6 +331,11 @@ tb_guest_xml() {
     <controller type='pci' index='3' model='pcie-root-port'/>
     <controller type='pci' index='4' model='pcie-root-port'/>
     <controller type='pci' index='5' model='pcie-root-port'/>
+EOF
+    if [ -n "${TB_GUEST_BACKUP_IF:-}" ]; then
+        printf '%s\n' "${TB_GUEST_BACKUP_IF//@MAC@/$mac}"
+    else
+        cat <<EOF
     <interface type='bridge'>
       <mac address='$mac'/>
       <source bridge='$TB_BRIDGE'/>
@@ -317,6 +345,7 @@ tb_guest_xml() {
       <address type='pci' bus='1' slot='0' function='0'/>
     </interface>
 EOF
+    fi
     if [ "$primary" = 1 ]; then
         cat <<EOF
     <interface type='bridge'>
@@ -329,6 +358,7 @@ EOF
     </interface>
 EOF
     fi
+    [ -n "${TB_GUEST_DEVICES:-}" ] && printf '%s\n' "$TB_GUEST_DEVICES"
     cat <<EOF
     <serial type='file'>
       <source path='$(tb_console "$name")' append='on'/>
@@ -337,16 +367,17 @@ EOF
     <memballoon model='none'/>
   </devices>
 EOF
-    if [ "$primary" = 1 ]; then
-        cat <<EOF
-  <qemu:override>
+    if [ "$primary" = 1 ] || [ -n "${TB_GUEST_QEMU_DEVICES:-}" ]; then
+        echo "  <qemu:override>"
+        [ "$primary" = 1 ] && cat <<EOF
     <qemu:device alias='ua-vf0'>
       <qemu:frontend>
         <qemu:property name='failover_pair_id' type='string' value='ua-backup0'/>
       </qemu:frontend>
     </qemu:device>
-  </qemu:override>
 EOF
+        [ -n "${TB_GUEST_QEMU_DEVICES:-}" ] && printf '%s\n' "$TB_GUEST_QEMU_DEVICES"
+        echo "  </qemu:override>"
     fi
     echo "</domain>"
 }
@@ -354,6 +385,7 @@ EOF
 tb_guest_start() {
     local h=$1 name=$2 xml
     [ -n "${GUEST_KERNEL:-}" ] || tb_guest_image || return 1
+    TB_GUEST_MAC=${TB_GUEST_MAC:-$(tb_random_mac)}
     xml=$TB_DIR/$name.xml
     tb_guest_xml "$name" > "$xml" || return 1
     : > "$(tb_console "$name")"
@@ -398,7 +430,7 @@ tb_migrate() {
     ip netns exec "$(_tb_ns "$dst")" virsh -c "qemu+tcp://$(_tb_addr "$dst")/system" \
         qemu-monitor-event --loop > "$base.dst-events" 2>&1 &
     dstpid=$!
-    sleep 0.5
+    sleep 1
     t0=$(date +%s.%N)
     timeout 180 ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
         migrate --live --p2p "$@" "$name" "qemu+tcp://$(_tb_addr "$dst")/system" > "$base.log" 2>&1
@@ -413,6 +445,14 @@ tb_migrate() {
     TB_MIG_DOWNTIME_MS=$(sed -n 's/^Total downtime: *\([0-9]*\) *ms.*/\1/p' "$base.jobinfo" | head -n1)
     stop=$(_tb_event_time "$base.src-events" STOP "$name")
     resume=$(_tb_event_time "$base.dst-events" RESUME "$name")
+    # A listener that registered too late (a loaded machine) missed its
+    # event: derive that end from the other one and QEMU's downtime.
+    if [ -n "$TB_MIG_DOWNTIME_MS" ]; then
+        [ -z "$stop" ] && [ -n "$resume" ] &&
+            stop=$(awk -v r="$resume" -v d="$TB_MIG_DOWNTIME_MS" 'BEGIN { printf "%.6f", r - d / 1000 }')
+        [ -n "$stop" ] && [ -z "$resume" ] &&
+            resume=$(awk -v s="$stop" -v d="$TB_MIG_DOWNTIME_MS" 'BEGIN { printf "%.6f", s + d / 1000 }')
+    fi
     TB_MIG_WINDOW=""
     [ -n "$stop" ] && [ -n "$resume" ] && TB_MIG_WINDOW="$stop $resume"
     echo "${TB_MIG_WINDOW:-}" > "$base.window"

@@ -98,6 +98,21 @@ now_ns(clockid_t clk)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Waits until fd is readable or timeout_ns passes (< 0: forever), with
+ * nanosecond resolution: poll()'s milliseconds cap the rate near 1,000 pps. */
+static bool
+wait_readable(int fd, int64_t timeout_ns)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    struct timespec ts;
+
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000LL;
+        ts.tv_nsec = timeout_ns % 1000000000LL;
+    }
+    return ppoll(&pfd, 1, timeout_ns >= 0 ? &ts : NULL, NULL) > 0 && (pfd.revents & POLLIN);
+}
+
 static uint64_t
 hton64(uint64_t v)
 {
@@ -273,8 +288,7 @@ cmd_reflect(int argc, char **argv)
 
     for (;;) {
         int64_t now = now_ns(CLOCK_MONOTONIC);
-        int timeout = -1;
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int64_t timeout = -1;
 
         if (st.sending && now - st.last_rx > VFS_IDLE_STOP_NS)
             st.sending = false;
@@ -298,11 +312,11 @@ cmd_reflect(int argc, char **argv)
                 if (st.next_tx < now)
                     st.next_tx = now + interval;
             }
-            timeout = (int)((st.next_tx - now + 999999) / 1000000);
+            timeout = st.next_tx - now_ns(CLOCK_MONOTONIC);
             if (timeout < 0)
                 timeout = 0;
         }
-        if (poll(&pfd, 1, timeout) > 0 && (pfd.revents & POLLIN)) {
+        if (wait_readable(fd, timeout)) {
             unsigned char buf[2048];
             struct sockaddr_storage from;
             socklen_t fromlen = sizeof(from);
@@ -723,16 +737,15 @@ peer_send(int fd, struct vfs_hdr *h)
         perror("vf-stream: send");
 }
 
-/* Receives what is queued (waiting up to timeout_ms for the first packet);
+/* Receives what is queued (waiting up to timeout_ns for the first packet);
  * records reverse packets; returns true when a REPORT for chunk `want`
  * arrived (copied into the record). */
 static bool
-peer_receive(int fd, struct record *r, int timeout_ms, uint32_t want, bool *first_rev)
+peer_receive(int fd, struct record *r, int64_t timeout_ns, uint32_t want, bool *first_rev)
 {
     bool got = false;
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-    if (poll(&pfd, 1, timeout_ms) <= 0)
+    if (!wait_readable(fd, timeout_ns < 0 ? 0 : timeout_ns))
         return false;
     for (;;) {
         unsigned char buf[sizeof(struct vfs_hdr) + VFS_CHUNK_BYTES + 64];
@@ -875,9 +888,7 @@ cmd_peer(int argc, char **argv)
             if (next < now)     /* starved: skip slots rather than burst */
                 next = now + interval;
         }
-        peer_receive(fd, &r, (int)((next - now_ns(CLOCK_MONOTONIC) + 999999) / 1000000) > 0
-                     ? (int)((next - now_ns(CLOCK_MONOTONIC) + 999999) / 1000000) : 0,
-                     UINT32_MAX, &first_rev);
+        peer_receive(fd, &r, next - now_ns(CLOCK_MONOTONIC), UINT32_MAX, &first_rev);
         if (first_rev && ready && !ready_done) {
             int rf = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             if (rf >= 0)
@@ -895,7 +906,7 @@ cmd_peer(int argc, char **argv)
         h.type = VFS_STOP;
         h.session = r.session;
         peer_send(fd, &h);
-        peer_receive(fd, &r, 100, UINT32_MAX, &first_rev);
+        peer_receive(fd, &r, 100000000LL, UINT32_MAX, &first_rev);
     }
     for (uint32_t first = 0; first < r.fwd_sent; first += VFS_CHUNK_BYTES * 8) {
         bool got = false;
@@ -907,7 +918,7 @@ cmd_peer(int argc, char **argv)
             h.session = r.session;
             h.aux = first;
             peer_send(fd, &h);
-            got = peer_receive(fd, &r, 200, first, &first_rev);
+            got = peer_receive(fd, &r, 200000000LL, first, &first_rev);
         }
         if (!got) {
             fprintf(stderr, "vf-stream: the guest did not send its receive record (chunk at %u)\n", first);
