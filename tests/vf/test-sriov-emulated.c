@@ -226,6 +226,31 @@ drain(int fd, gboolean packet_socket)
     g_autoptr(GPtrArray) g = collect(fd, packet_socket, 50);
 }
 
+/* Broadcasts flood to every port: once one reaches @tap, the port forwards
+ * (carrier changes reach the bridge through linkwatch, asynchronously). */
+static void
+wait_port_forwarding_tagged(int wire, int tap, const Tag *tag)
+{
+    static const guint8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    g_autoptr(GByteArray) b = frame(bcast, MAC_FAR, tag, tag ? 1 : 0, 0);
+    guint i;
+
+    for (i = 0; i < 30; i++) {
+        g_autoptr(GPtrArray) got = NULL;
+        send_frame(wire, b);
+        got = collect(tap, FALSE, 100);
+        if (got->len > 0)
+            return;
+    }
+    g_error("the VF's port never started forwarding");
+}
+
+static void
+wait_port_forwarding(int wire, int tap)
+{
+    wait_port_forwarding_tagged(wire, tap, NULL);
+}
+
 static SriovVf *
 reserve_configure(const char *pf, const char *dom, const SriovVfConfig *c)
 {
@@ -425,8 +450,9 @@ test_link_disable_and_clear(void)
     g_clear_pointer(&got, g_ptr_array_unref);
 
     g_assert_true(sriov_pool_configure(pool, vfs[3], &on, &error));
-    g_usleep(100 * 1000);
-    drain(taps[3], FALSE);
+    wait_port_forwarding(wire0, taps[3]);
+    for (i = 0; i < 4; i++)   /* the broadcasts reached the others too */
+        drain(taps[i], FALSE);
     send_frame(wire0, to_d);
     got = collect(taps[3], FALSE, 300);
     g_assert_cmpuint(got->len, ==, 1);
@@ -487,6 +513,7 @@ test_release_restores(void)
     g_assert_null(strstr(rules, "vfbr0v0"));
 
     taps[0] = tap_open("vfbr0v0");
+    wait_port_forwarding(wire0, taps[0]);
     send_frame(wire0, to_a);
     got = collect(taps[0], FALSE, 300);
     g_assert_cmpuint(got->len, ==, 0);
@@ -496,6 +523,55 @@ test_release_restores(void)
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
         g_assert_null(d ? g_dir_read_name(d) : NULL);
     }
+}
+
+/* hookd dies with a configured VF; the restarted pool sees the saved
+ * reservation and, the domain being gone, puts the VF back to clean. */
+static void
+test_crash_and_reconcile(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) to_x = NULL;
+    g_autoptr(GPtrArray) got = NULL;
+    g_autofree char *rules = NULL;
+    const char *const list[] = { "nft", "list", "table", "bridge", "vfailover-vfbr1", NULL };
+    static const guint8 MAC_X[6] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x09 };
+    SriovVfConfig c = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_SPOOFCHK | SRIOV_VF_SET_RATE,
+                        .spoofchk = TRUE, .max_tx_rate_mbps = 50 };
+    SriovVf *vf;
+    int tap, status;
+
+    memcpy(c.mac, MAC_X, 6);
+    vf = reserve_configure("vfbr1", "dom-crash", &c);
+    g_assert_cmpstr(sriov_vf_get_netdev(vf), ==, "vfbr1v0");
+    tap = tap_open("vfbr1v0");
+    wait_port_forwarding(wire1, tap);
+    to_x = frame(MAC_X, MAC_FAR, NULL, 0, 0);
+    send_frame(wire1, to_x);
+    got = collect(tap, FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 1);
+    g_clear_pointer(&got, g_ptr_array_unref);
+    close(tap);
+
+    /* "crash": the pool goes away without releasing */
+    sriov_pool_free(pool);
+    pool = sriov_pool_new(cfg, state_dir, NULL, &error);
+    g_assert_no_error(error);
+    vf = sriov_pool_lookup(pool, "dom-crash", "net0");
+    g_assert_nonnull(vf);
+    g_assert_true(sriov_pool_reconcile(pool, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_null(sriov_pool_lookup(pool, "dom-crash", "net0"));
+
+    tap = tap_open("vfbr1v0");
+    wait_port_forwarding(wire1, tap);
+    send_frame(wire1, to_x);
+    got = collect(tap, FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 0);   /* no steering left */
+    close(tap);
+    g_assert_true(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &rules,
+                               NULL, &status, &error));
+    g_assert_null(strstr(rules, "vfbr1v0"));
 }
 
 static void
@@ -556,9 +632,19 @@ setup(void)
     qtap = tap_open(sriov_vf_get_netdev(qvf));
     wire0 = wire_open("wire0");
     wire1 = wire_open("wire1");
-    g_usleep(200 * 1000);   /* carriers up */
+    {
+        Tag t100 = { 0x8100, 100 }, s200 = { 0x88a8, 200 };
+        wait_port_forwarding(wire0, taps[0]);
+        wait_port_forwarding_tagged(wire0, taps[1], &t100);
+        wait_port_forwarding(wire0, taps[2]);
+        wait_port_forwarding(wire0, taps[3]);
+        wait_port_forwarding_tagged(wire1, qtap, &s200);
+    }
     for (i = 0; i < 4; i++)
         drain(taps[i], FALSE);
+    drain(qtap, FALSE);
+    drain(wire0, TRUE);
+    drain(wire1, TRUE);
 }
 
 int
@@ -577,6 +663,7 @@ main(int argc, char **argv)
     g_test_add_func("/sriov-emulated/link-disable-and-clear-steering", test_link_disable_and_clear);
     g_test_add_func("/sriov-emulated/stats", test_stats);
     g_test_add_func("/sriov-emulated/release-restores", test_release_restores);
+    g_test_add_func("/sriov-emulated/crash-and-reconcile", test_crash_and_reconcile);
     rc = g_test_run();
     sriov_pool_free(pool);
     vf_config_free(cfg);
