@@ -13,6 +13,7 @@
 #include "vf-log.h"
 #include "hookd-daemon.h"
 #include "hookd-event-glib.h"
+#include "sriov-ctl.h"
 
 typedef struct {
     char *config;
@@ -203,6 +204,7 @@ main(int argc, char **argv)
         return 1;
     }
     hookd_commands_register(&d);
+    sriov_ctl_register(d.ctl, hookd_vf_pool(d.vf));
     d.libvirt = hookd_libvirt_new(vf_config_get_string(cfg, "hookd", "libvirt-uri"),
                                   hookd_sync_domains, &d);
     hookd_libvirt_start(d.libvirt);

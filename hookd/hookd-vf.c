@@ -223,6 +223,12 @@ fail:
               sriov_vf_get_index(svf), sriov_vf_get_pf(svf), error->message);
 }
 
+SriovPool *
+hookd_vf_pool(HookdVf *vf)
+{
+    return vf->pool;
+}
+
 JsonObject *
 hookd_vf_status(HookdVf *vf)
 {

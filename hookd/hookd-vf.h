@@ -43,5 +43,9 @@ void hookd_vf_release(HookdVf *vf, const char *uuid, const char *domain, HookdPa
  * @live_uuids (NULL-terminated; include domains still starting). */
 void hookd_vf_reconcile(HookdVf *vf, const char *const *live_uuids);
 
+/* The pool itself (its own control commands, sriov-ctl.h). Borrowed. */
+struct _SriovPool;
+struct _SriovPool *hookd_vf_pool(HookdVf *vf);
+
 /* For status: {"pfs", "vfs", "in_use", "kept_for_host", "free"}. */
 JsonObject *hookd_vf_status(HookdVf *vf);

@@ -134,6 +134,82 @@ print_pairs(JsonObject *r, gboolean timeline)
     }
 }
 
+/* The command's arguments as request members: vfs [PF], stats [PF [VF]];
+ * the other commands take none. */
+static gboolean
+set_arguments(JsonObject *request, int argc, char **argv, gboolean all)
+{
+    const char *cmd = argv[1];
+    int max = g_strcmp0(cmd, "stats") == 0 ? 2 : g_strcmp0(cmd, "vfs") == 0 ? 1 : 0;
+
+    if (argc - 2 > max) {
+        g_printerr("vfailoverctl: %s takes %s\n", cmd,
+                   max == 2 ? "at most PF and VF" : max == 1 ? "at most one PF" : "no arguments");
+        return FALSE;
+    }
+    if (argc > 2)
+        json_object_set_string_member(request, "pf", argv[2]);
+    if (argc > 3) {
+        char *end;
+        gint64 vf = g_ascii_strtoll(argv[3], &end, 10);
+        if (*end || end == argv[3] || vf < 0) {
+            g_printerr("vfailoverctl: stats: VF must be a number, not '%s'\n", argv[3]);
+            return FALSE;
+        }
+        json_object_set_int_member(request, "vf", vf);
+    }
+    if (all)
+        json_object_set_boolean_member(request, "all", TRUE);
+    return TRUE;
+}
+
+static gint64
+int_member(JsonObject *o, const char *member)
+{
+    return json_object_get_int_member_with_default(o, member, 0);
+}
+
+static void
+print_vfs(JsonObject *r)
+{
+    JsonArray *vfs = json_object_get_array_member(r, "vfs");
+    guint i;
+
+    g_print("%-12s %-4s %-9s %-16s %-15s %-36s %s\n", "PF", "VF", "BACKEND", "DEVICE", "STATE",
+            "DOMAIN", "PAIR");
+    for (i = 0; vfs && i < json_array_get_length(vfs); i++) {
+        JsonObject *v = json_array_get_object_element(vfs, i);
+        const char *dev = str_member(v, "pci-address");
+        g_print("%-12s %-4" G_GINT64_FORMAT " %-9s %-16s %-15s %-36s %s\n", str_member(v, "pf"),
+                int_member(v, "vf"), str_member(v, "backend"),
+                g_strcmp0(dev, "-") ? dev : str_member(v, "netdev"), str_member(v, "state"),
+                str_member(v, "domain"), str_member(v, "pair"));
+    }
+}
+
+static void
+print_stats(JsonObject *r)
+{
+    JsonArray *vfs = json_object_get_array_member(r, "vfs");
+    guint i;
+
+    g_print("%-12s %-4s %12s %12s %14s %14s %10s %10s\n", "PF", "VF", "RX-PACKETS", "TX-PACKETS",
+            "RX-BYTES", "TX-BYTES", "RX-DROP", "TX-DROP");
+    for (i = 0; vfs && i < json_array_get_length(vfs); i++) {
+        JsonObject *v = json_array_get_object_element(vfs, i);
+        if (json_object_has_member(v, "error")) {
+            g_print("%-12s %-4" G_GINT64_FORMAT " %s\n", str_member(v, "pf"), int_member(v, "vf"),
+                    str_member(v, "error"));
+            continue;
+        }
+        g_print("%-12s %-4" G_GINT64_FORMAT " %12" G_GINT64_FORMAT " %12" G_GINT64_FORMAT
+                " %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT " %10" G_GINT64_FORMAT
+                " %10" G_GINT64_FORMAT "\n", str_member(v, "pf"), int_member(v, "vf"),
+                int_member(v, "rx-packets"), int_member(v, "tx-packets"), int_member(v, "rx-bytes"),
+                int_member(v, "tx-bytes"), int_member(v, "rx-dropped"), int_member(v, "tx-dropped"));
+    }
+}
+
 static void
 print_reply_text(const char *command, JsonObject *reply, gboolean timeline)
 {
@@ -143,6 +219,14 @@ print_reply_text(const char *command, JsonObject *reply, gboolean timeline)
     }
     if (g_strcmp0(command, "pairs") == 0) {
         print_pairs(reply, timeline);
+        return;
+    }
+    if (g_strcmp0(command, "vfs") == 0) {
+        print_vfs(reply);
+        return;
+    }
+    if (g_strcmp0(command, "stats") == 0) {
+        print_stats(reply);
         return;
     }
     if (g_strcmp0(command, "list-commands") == 0 &&
@@ -178,12 +262,13 @@ main(int argc, char **argv)
 {
     g_autofree char *config_path = NULL;
     g_autofree char *socket_path = NULL;
-    gboolean json = FALSE, timeline = FALSE;
+    gboolean json = FALSE, timeline = FALSE, all = FALSE;
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
         { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "hookd control socket", "PATH" },
         { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print replies as JSON", NULL },
         { "timeline", 't', 0, G_OPTION_ARG_NONE, &timeline, "pairs: also print each domain's timeline", NULL },
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "stats: every VF, not only those in use", NULL },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS...] - control vfailover-hookd");
@@ -194,8 +279,8 @@ main(int argc, char **argv)
     const char *path;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_summary(ctx, "Commands: status, pairs, list-commands; offline: "
-                                      "validate-xml FILE, render-xml FILE (see vfailoverctl(8))");
+    g_option_context_set_summary(ctx, "Commands: status, pairs, vfs [PF], stats [PF [VF]], list-commands; "
+                                      "offline: validate-xml FILE, render-xml FILE (see vfailoverctl(8))");
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("vfailoverctl: %s\n", error->message);
         return 2;
@@ -207,10 +292,8 @@ main(int argc, char **argv)
     vf_log_init("vfailoverctl", VF_LOG_QUIET, VF_LOG_TARGET_STDERR);
     if (g_strcmp0(argv[1], "validate-xml") == 0 || g_strcmp0(argv[1], "render-xml") == 0)
         return run_offline(argv[1], argc, argv, json);
-    if (argc > 2) {
-        g_printerr("vfailoverctl: %s takes no arguments\n", argv[1]);
+    if (!set_arguments(request, argc, argv, all))
         return 2;
-    }
 
     cfg = vf_config_load(config_path, &error);
     if (!cfg) {
