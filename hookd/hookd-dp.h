@@ -1,7 +1,10 @@
 /* The seam between hookd and the host datapath vfailover-dp (its control
- * socket, [datapath] ctl-socket): every datapath request hookd makes goes
- * through these calls (hookd-dp.c). They run on hook workers (create,
- * delete) or the main loop (set_state) and never call libvirt. */
+ * socket, [datapath] ctl-socket; commands pair-add, pair-set-state,
+ * pair-del of vfailover-dp(8)): every datapath request hookd makes goes
+ * through these calls (hookd-dp.c). Pairs without a vhost-user virtio
+ * interface have no port and the calls do nothing for them. They run on
+ * hook workers (create, delete) or the main loop (set_state, resync) and
+ * never call libvirt. */
 #pragma once
 
 #include <glib.h>
@@ -16,8 +19,9 @@ HookdDp *hookd_dp_new(VfConfig *cfg);
 void hookd_dp_free(HookdDp *dp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdDp, hookd_dp_free)
 
-/* prepare begin: create the pair's vhost-user port (the virtio backend)
- * before QEMU connects to it. FALSE + @error refuses the start. */
+/* prepare begin (and resync: the command is idempotent): create the pair's
+ * vhost-user port (the virtio backend) before QEMU connects to it, in the
+ * pair's current state. FALSE + @error refuses the start. */
 gboolean hookd_dp_port_create(HookdDp *dp, const char *domain, const HookdPair *pair,
                               GError **error);
 /* After every pair transition: tell the datapath which path is active. */

@@ -123,12 +123,23 @@ ensure_preparing(HookdDaemon *d, VfxDomain *vdom, GError **error)
 
 /* ---- follow-up work on the main loop ---- */
 
-/* Does the domain hold a host resource (a VF today; a datapath port too
- * once hookd-dp.c creates real ones)? Records of such domains are written
- * to disk before the hook replies (a crash must not leak the resource);
- * others are written a moment later, off the hook's path. */
+/* Does the domain hold a host resource (a VF, a datapath port)? Records
+ * of such domains are written to disk before the hook replies (a crash
+ * must not leak the resource); others a moment later, off the hook's path. */
 static gboolean
 domain_holds_resources(HookdDomain *dom)
+{
+    guint i;
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->vf_pf || json_object_has_member(p->policy, "vhost_socket"))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+domain_has_vf(HookdDomain *dom)
 {
     guint i;
     for (i = 0; i < dom->pairs->len; i++)
@@ -234,7 +245,7 @@ op_started(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomai
      * reply (a lost one is rebuilt by the resync). */
     hookd_domain_set_phase(dom, HOOKD_DOMAIN_RUNNING);
     hookd_registry_save_later(d->registry);
-    if (domain_holds_resources(dom))
+    if (domain_has_vf(dom))
         hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
     return TRUE;
 }

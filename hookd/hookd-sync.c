@@ -97,6 +97,13 @@ hookd_sync_domains(virConnectPtr conn, gpointer data)
                 g_get_real_time() - dom->created > PREPARING_GRACE_US)
                 hookd_domain_set_phase(dom, HOOKD_DOMAIN_RUNNING);
             hookd_domain_note(dom, "state", "resync: live in libvirt");
+            /* The datapath may have restarted too: its pair-add is
+             * idempotent, so re-add every port. */
+            for (i = 0; i < dom->pairs->len; i++) {
+                g_autoptr(GError) dperr = NULL;
+                if (!hookd_dp_port_create(d->dp, dom->name, g_ptr_array_index(dom->pairs, i), &dperr))
+                    g_warning("resync: %s", dperr->message);
+            }
             if (dom->phase == HOOKD_DOMAIN_RUNNING)
                 hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
             continue;

@@ -10,3 +10,9 @@ tests_bench_hook_latency_run_SOURCES = tests/bench/hook-latency-run.c
 tests_bench_hook_latency_run_CFLAGS = $(VF_CFLAGS)
 tests_bench_hook_latency_run_LDADD =
 EXTRA_DIST += tests/bench/hook-latency
+
+# hookd against a real vfailover-dp (built only with DPDK).
+dist_check_SCRIPTS += tests/libvirt/test-hookd-dp.sh
+if HAVE_DPDK
+TESTS += tests/libvirt/test-hookd-dp.sh
+endif
