@@ -117,9 +117,14 @@ serve_requests(struct vfg *vfg)
 	if (req & VFG_REQ_REMOVED)
 		vfg_vf_gone(vfg, "its removal was reported", 0);
 	if (req & VFG_REQ_CANCEL) {
-		if (vfg->vf_state == VFG_VF_RELEASED) {
+		if (vfg->vf_state != VFG_VF_ACTIVE) {
+			/* Take the same VF back as soon as failsafe has let
+			 * it go, whether or not the watcher can see it. */
 			vfg->vf_state = VFG_VF_ABSENT;
 			vfg->rejected = 0;
+			snprintf(vfg->pending, sizeof(vfg->pending), "%s",
+				 vfg->vf_devargs);
+			vfg->pending_deadline = rte_rdtsc() + ms_to_tsc(10000);
 			vfg->next_probe_tsc = 0;
 		}
 	}
@@ -152,6 +157,19 @@ watch(struct vfg *vfg)
 		}
 		break;
 	case VFG_VF_ABSENT:
+		if (vfg->pending[0] != '\0' && rte_rdtsc() >= vfg->next_probe_tsc) {
+			int ret = vfg_offer_now(vfg, vfg->pending);
+
+			if (ret == 0 || ret == -EINVAL ||
+			    rte_rdtsc() > vfg->pending_deadline)
+				vfg->pending[0] = '\0';
+			else if (ret == -EBUSY) /* failsafe still detaching it */
+				vfg->next_probe_tsc = rte_rdtsc() +
+					ms_to_tsc(vfg->conf.hotplug_poll_ms);
+			else
+				vfg->next_probe_tsc = rte_rdtsc() + ms_to_tsc(1000);
+			break;
+		}
 		if (vfg->vf_devargs[0] == '\0')
 			break;
 		present = vfg_devargs_present(vfg->vf_devargs);
@@ -223,10 +241,16 @@ dev_event(const char *device_name, enum rte_dev_event_type event, void *arg)
 		/* A new PCI function: maybe the VF after migration. It may
 		 * still be bound to a kernel driver: the watcher retries. */
 		if (vfg->vf_state == VFG_VF_ABSENT) {
+			int ret;
+
 			VFG_LOG(INFO, "Device %s appeared; checking whether it is the pair's VF.",
 				device_name);
-			if (vfg_offer_now(vfg, device_name) == 0)
-				break;
+			ret = vfg_offer_now(vfg, device_name);
+			if (ret != 0 && ret != -EINVAL) {
+				snprintf(vfg->pending, sizeof(vfg->pending), "%s",
+					 device_name);
+				vfg->pending_deadline = rte_rdtsc() + ms_to_tsc(10000);
+			}
 		}
 		break;
 	default:

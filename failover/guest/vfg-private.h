@@ -64,6 +64,10 @@ struct vfg {
 	int watch_armed;
 	volatile int stopping;
 	uint64_t next_kick_tsc;  /* worker lcore only */
+	/* A device that appeared (RTE_DEV_EVENT_ADD) but could not be probed
+	 * yet (still on a kernel driver): retried until pending_deadline. */
+	char pending[VFG_DEVARGS_MAX];
+	uint64_t pending_deadline;
 };
 
 /* vfg-discover.c */

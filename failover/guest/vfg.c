@@ -322,7 +322,8 @@ vfg_prepare_unplug(struct vfg *vfg)
 int
 vfg_cancel_unplug(struct vfg *vfg)
 {
-	if (vfg->vf_state != VFG_VF_RELEASED)
+	/* Released, or already detached by failsafe: take it back. */
+	if (vfg->vf_state == VFG_VF_ACTIVE || vfg->vf_devargs[0] == '\0')
 		return -EINVAL;
 	vfg_request(vfg, VFG_REQ_CANCEL, NULL);
 	return 0;

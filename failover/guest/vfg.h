@@ -103,7 +103,8 @@ void vfg_status_get(struct vfg *vfg, struct vfg_status *st);
  * host can unplug it. Returns 0, or -ENODEV when there is no VF. */
 int vfg_prepare_unplug(struct vfg *vfg);
 
-/* Migration rolled back: take the released VF back. */
+/* Migration rolled back: take the released VF back (probing it again if
+ * failsafe already detached it). -EINVAL if the VF is active or unknown. */
 int vfg_cancel_unplug(struct vfg *vfg);
 
 /* Surprise removal seen elsewhere (e.g. by an orchestrator agent):
