@@ -205,11 +205,28 @@ announce(const struct dp_table *t, uint64_t now)
 	return sent;
 }
 
+/* Log pool exhaustion once per episode: dequeue cannot allocate, the
+ * guests' frames wait in their rings (nothing is lost here). */
+static void
+watch_pool(bool *exhausted)
+{
+	unsigned int avail = rte_mempool_avail_count(dp.pool);
+
+	if (!*exhausted && avail < DP_BURST) {
+		DP_LOG(WARNING, "mbuf pool exhausted (%u of %u in use): guest frames wait in their rings",
+		       dp.n_mbufs - avail, dp.n_mbufs);
+		*exhausted = true;
+	} else if (*exhausted && avail >= 4 * DP_BURST) {
+		DP_LOG(INFO, "mbuf pool usable again (%u of %u in use)", dp.n_mbufs - avail, dp.n_mbufs);
+		*exhausted = false;
+	}
+}
+
 int
 dp_fwd_loop(void)
 {
 	const unsigned int thread_id = 0;
-	uint64_t idle = 0;
+	uint64_t idle = 0, empty = 0;
 	bool exhausted = false;
 	unsigned int i, work;
 
@@ -235,17 +252,9 @@ dp_fwd_loop(void)
 			idle = 0;
 			continue;
 		}
-		/* Once per episode: dequeue cannot allocate, guests' frames
-		 * wait in their rings (nothing is lost here). */
-		if (!exhausted && rte_mempool_avail_count(dp.pool) < DP_BURST) {
-			DP_LOG(WARNING, "mbuf pool exhausted (%u of %u in use): guest frames wait in their rings",
-			       rte_mempool_in_use_count(dp.pool), dp.n_mbufs);
-			exhausted = true;
-		} else if (exhausted && rte_mempool_avail_count(dp.pool) >= 4 * DP_BURST) {
-			DP_LOG(INFO, "mbuf pool usable again (%u of %u in use)",
-			       rte_mempool_in_use_count(dp.pool), dp.n_mbufs);
-			exhausted = false;
-		}
+		/* Counting the pool walks every lcore cache: not every pass. */
+		if ((++empty & 1023) == 0)
+			watch_pool(&exhausted);
 		if (dp.busy_poll)
 			continue;
 		idle++;
