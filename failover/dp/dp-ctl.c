@@ -241,6 +241,24 @@ cmd_stats(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+cmd_status(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	struct rte_eth_link link;
+
+	(void)a; (void)err; (void)errlen;
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(dp.uplink_port, &link);
+	json_object_set_string_member(reply, "version", PACKAGE_VERSION);
+	json_object_set_int_member(reply, "pid", getpid());
+	json_object_set_boolean_member(reply, "uplink_link_up", link.link_status == RTE_ETH_LINK_UP);
+	pthread_mutex_lock(&dp.lock);
+	json_object_set_int_member(reply, "pairs", dp.n_pairs);
+	pthread_mutex_unlock(&dp.lock);
+	json_object_set_boolean_member(reply, "busy_poll", dp.busy_poll);
+	return 0;
+}
+
 static int cmd_list_commands(const struct ctl_args *a, JsonObject *reply, char *err,
 			     size_t errlen);
 
@@ -260,6 +278,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "port-list", "List the uplink and the vhost-user ports", { { NULL } }, cmd_port_list },
 	{ "stats", "Counters of the uplink and every pair (or one: name)",
 	  { { "name", ARG_NAME, false, { NULL } } }, cmd_stats },
+	{ "status", "Version, pid, uplink link state, number of pairs", { { NULL } },
+	  cmd_status },
 	{ "list-commands", "List the commands this socket accepts", { { NULL } },
 	  cmd_list_commands },
 };

@@ -72,10 +72,11 @@ expect_error "{\"command\":\"pair-add\",\"name\":\"vm2\",\"mac\":\"$M\",\"socket
 expect_error "{\"command\":\"pair-add\",\"name\":\"vm2\",\"mac\":\"52:54:00:dd:00:22\",\"socket\":\"a.sock\"}" "socket .*a.sock is already used by pair vm1"
 
 cmds=$(dp_call '{"command":"list-commands"}' | json_get "' '.join(sorted(c['name'] for c in r['commands']))")
-ok "$([ "$cmds" = "list-commands pair-add pair-del pair-set-state port-list stats" ]; echo $?)" "list-commands: $cmds"
+ok "$([ "$cmds" = "list-commands pair-add pair-del pair-set-state port-list stats status" ]; echo $?)" "list-commands: $cmds"
 dp_call '{"command":"pair-del","name":"vm1"}' >/dev/null && [ ! -e "$DP_TMP/a.sock" ]
 ok $? "pair-del removes the pair and its socket"
-kill -0 "$DP_PID"; ok $? "the daemon is still running"
+kill -0 "$DP_PID" && [ "$(dp_call '{"command":"status"}' | json_get "r['pid']")" = "$DP_PID" ]
+ok $? "the daemon is still running and answers status"
 
 # A non-root client is refused (the socket is 0600 root).
 if command -v setpriv >/dev/null; then
