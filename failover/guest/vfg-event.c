@@ -114,8 +114,14 @@ serve_requests(struct vfg *vfg)
 
 	if (req & VFG_REQ_PREPARE)
 		vfg_vf_gone(vfg, "prepare-unplug was requested", 1);
-	if (req & VFG_REQ_REMOVED)
+	if (req & VFG_REQ_REMOVED) {
+		/* Through EAL's device-event dispatch when we listen to it,
+		 * as a PCI remove uevent or a vfio request would come. */
+		if (vfg->dev_cb_registered)
+			rte_dev_event_callback_process(vfg->vf_name,
+						       RTE_DEV_EVENT_REMOVE);
 		vfg_vf_gone(vfg, "its removal was reported", 0);
+	}
 	if (req & VFG_REQ_CANCEL) {
 		if (vfg->vf_state != VFG_VF_ACTIVE) {
 			/* Take the same VF back as soon as failsafe has let
