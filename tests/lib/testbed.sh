@@ -22,7 +22,10 @@
 #                             unless TB_TRAP=0. Before each libvirtd starts,
 #                             calls tb_pre_start HOST DIR if such a function
 #                             exists (e.g. lvh_install_hook DIR SRC there).
-#   tb_teardown               destroys everything (idempotent, never fails)
+#   tb_teardown               destroys everything (idempotent, never fails);
+#                             calls tb_pre_teardown first if it exists (the
+#                             trap replaces any EXIT trap of the caller: put
+#                             the caller's cleanup there)
 #   tb_host_start HOST / tb_host_stop HOST   (re)start / stop one libvirtd
 #   tb_exec HOST|NET CMD...   run inside a host (its netns + mount ns)
 #   tb_virsh HOST ARGS...     virsh against that host's libvirtd (unix socket)
@@ -48,6 +51,8 @@
 #   tb_stream_migrate SRC DST NAME [LABEL [ARGS...]]  tb_migrate with
 #                             vf-stream running; sets TB_STREAM_RESULT
 #   tb_result KEY [RESULT]    one value of a vf-stream result line
+#   tb_vf_attach HOST NAME / tb_vf_detach HOST NAME  hot-plug / unplug the
+#                             e1000e VF stand-in (alias ua-vf0, guest's MAC)
 #   tb_loss_table_header / tb_loss_table_row [RESULT]  the loss table
 # Variables after tb_setup: TB_SUFFIX TB_DIR TB_HOSTS TB_NS_A TB_NS_B
 # TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
@@ -227,6 +232,10 @@ tb_teardown() {
     local h ns pids rc=$?
     trap - EXIT INT TERM HUP
     [ -n "${TB_SUFFIX:-}" ] || return 0
+    # The caller's own cleanup first (stop its daemons, save logs).
+    if declare -F tb_pre_teardown >/dev/null; then
+        tb_pre_teardown || true
+    fi
     for h in ${TB_HOSTS:-}; do
         tb_host_stop "$h"
     done
@@ -473,7 +482,7 @@ tb_wait_guest_ready() {
     if [ "$from" = 0 ]; then
         tb_wait_console "$name" 'vf-guest: link eth0 up' "$timeout" >/dev/null || return 1
     fi
-    [ "${TB_GUEST_PRIMARY:-1}" = 1 ] || return 0
+    [ "${TB_WAIT_PRIMARY:-${TB_GUEST_PRIMARY:-1}}" = 1 ] || return 0
     line=$(tb_wait_console "$name" 'vf-guest: slaves .* primary=eth[0-9]+' "$timeout" "$from") || return 1
     primary=$(echo "$line" | sed -n 's/.* primary=\(eth[0-9]*\).*/\1/p')
     tb_wait_console "$name" "vf-guest: link $primary up" "$timeout" "$from" >/dev/null || return 1
@@ -484,11 +493,14 @@ tb_wait_guest_ready() {
 # vf-stream between the physical network's peer and the guest around one
 # live migration: stream flowing (TB_STREAM_LEAD s, default 2), migrate,
 # wait until the guest's primary is back and up on the destination (when
-# the guest has one), TB_STREAM_TAIL more seconds (default 3), then stop
+# the guest has one, or TB_WAIT_PRIMARY=1), TB_STREAM_TAIL more seconds
+# (default 3), then stop
 # and analyse with QEMU's STOP..RESUME window. Prints vf-stream's output
 # (gap lines, then the result line) and sets TB_STREAM_RESULT to it; the
 # raw record stays in $TB_DIR/NAME.stream.N.raw. Fails if the migration
-# failed.
+# failed. Functions named by TB_BEFORE_MIGRATE / TB_AFTER_MIGRATE are
+# called with SRC DST NAME just before / after the migration (e.g. the
+# managed mode's VF detach and re-attach).
 tb_stream_migrate() {
     local src=$1 dst=$2 name=$3 label=${4:-$1->$2} base pid from rc i
     shift 3
@@ -512,8 +524,14 @@ tb_stream_migrate() {
     fi
     sleep "${TB_STREAM_LEAD:-2}"
     from=$(tb_console_lines "$name")
-    tb_migrate "$src" "$dst" "$name" "$@"
-    rc=$?
+    rc=0
+    if [ -n "${TB_BEFORE_MIGRATE:-}" ]; then
+        "$TB_BEFORE_MIGRATE" "$src" "$dst" "$name" || rc=1
+    fi
+    [ $rc = 0 ] && { tb_migrate "$src" "$dst" "$name" "$@"; rc=$?; }
+    if [ $rc = 0 ] && [ -n "${TB_AFTER_MIGRATE:-}" ]; then
+        "$TB_AFTER_MIGRATE" "$src" "$dst" "$name" || rc=1
+    fi
     [ $rc = 0 ] && tb_wait_guest_ready "$name" 60 "$from" >/dev/null
     sleep "${TB_STREAM_TAIL:-3}"
     kill -TERM "$pid" 2>/dev/null
@@ -523,6 +541,39 @@ tb_stream_migrate() {
                          --window-file "$base.window" --gaps 2>&1)
     echo "$TB_STREAM_RESULT"
     return $rc
+}
+
+# The e1000e VF stand-in as a hot-pluggable device: same MAC as the standby
+# (the guest's net_failover pairs it by MAC), alias ua-vf0, no option ROM.
+tb_vf_xml() {
+    cat <<EOF
+<interface type='bridge'>
+  <mac address='$TB_GUEST_MAC'/>
+  <source bridge='$TB_BRIDGE'/>
+  <model type='e1000e'/>
+  <rom enabled='no'/>
+  <alias name='ua-vf0'/>
+</interface>
+EOF
+}
+
+# tb_vf_attach HOST NAME: hot-plug the stand-in VF (managed mode, no QEMU
+# failover); tb_vf_detach HOST NAME: unplug it and wait until the guest
+# released it (bounded: 60 s).
+tb_vf_attach() {
+    tb_vf_xml > "$TB_DIR/$2.vf.xml"
+    tb_virsh "$1" attach-device "$2" "$TB_DIR/$2.vf.xml" --live >/dev/null
+}
+
+tb_vf_detach() {
+    local i
+    tb_virsh "$1" detach-device-alias "$2" ua-vf0 --live >/dev/null || return 1
+    for i in $(seq 1 600); do
+        tb_virsh "$1" dumpxml "$2" 2>/dev/null | grep -q "alias name='ua-vf0'" || return 0
+        sleep 0.1
+    done
+    _tb_log "guest $2: the VF was not released within 60 s"
+    return 1
 }
 
 # tb_result KEY [RESULT]: one value of a vf-stream result line.
