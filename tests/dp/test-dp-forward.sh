@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 22
+plan 21
 
 GMAC=52:54:00:dd:00:01
 WMAC=02:00:00:ee:00:02
