@@ -103,10 +103,14 @@ vg_wait_status "tx=vf .*vf_state=active .*returns=2"
 ok $? "the VF came back: TX on it again"
 vg_wait_peer
 peer_summary
-lost=$(sed -n 's/^switch .*from=vf to=virtio .* lost=\([0-9]*\)$/\1/p' "$VG_DIR/peer.out" | head -1)
-[ "$lost" = 0 ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ] &&
-    [ "$(vg_peer_value lost)" -le 64 ]
-ok $? "make-before-break: no frame lost at prepare-unplug, $(vg_peer_value lost) in all (at most one burst per VF return)"
+# Make-before-break is the zero-loss direction: every vf->virtio switch
+# must lose nothing. The return (virtio->vf) loses what the kernel drops on
+# a freshly written tap netdev, which grows with machine load: bound it
+# loosely (2% of the stream) so it still catches a return that stalls.
+mbb_lost=$(sed -n 's/^switch .*from=vf to=virtio .* lost=\([0-9]*\)$/\1/p' "$VG_DIR/peer.out" | sort -u | tr '\n' ' ')
+[ "$mbb_lost" = "0 " ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ] &&
+    [ "$(vg_peer_value lost)" -le $(( $(vg_peer_value sent) / 50 )) ]
+ok $? "make-before-break: no frame lost at any prepare-unplug ($mbb_lost), $(vg_peer_value lost) of $(vg_peer_value sent) lost in all (VF returns)"
 vg_stop_guest; ok $? "guest exits cleanly"
 
 # ---- 3. bonding mode 1 ---------------------------------------------------
