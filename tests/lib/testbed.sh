@@ -57,7 +57,9 @@
 # Variables after tb_setup: TB_SUFFIX TB_DIR TB_HOSTS TB_NS_A TB_NS_B
 # TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
 # TB_GUEST_IP TB_PREFIXLEN TB_STREAM (vf-stream binary for the peer side).
-# TB_KEEP=1 keeps $TB_DIR (logs, console) after teardown.
+# TB_KEEP=1 keeps $TB_DIR (logs, console) after teardown. A caller-given
+# TB_DIR is never removed (only a /tmp/vftb-S the testbed created); a
+# caller-given TB_SUFFIX is used when no run holds it.
 
 TB_ADDR_A=192.0.2.1
 TB_ADDR_B=192.0.2.2
@@ -107,13 +109,23 @@ tb_can_run() {
 }
 
 tb_setup() {
-    local hosts=${1:-A B} h ns two=0
+    local hosts=${1:-A B} h ns two=0 i
     TB_HOSTS=$hosts
-    TB_SUFFIX=${TB_SUFFIX:-$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))}
+    _tb_created_ns=""
+    _tb_created_dir=""
+    # A suffix no other run uses (its namespaces and directory are free).
+    for i in $(seq 1 20); do
+        TB_SUFFIX=${TB_SUFFIX:-$(printf '%04x%02x' $(($$ % 65536)) $((RANDOM % 256)))}
+        if [ ! -e "/run/netns/vfN-$TB_SUFFIX" ] && [ ! -e "/run/netns/vfA-$TB_SUFFIX" ] &&
+           [ ! -e "/run/netns/vfB-$TB_SUFFIX" ] && [ ! -e "/tmp/vftb-$TB_SUFFIX" ]; then
+            break
+        fi
+        TB_SUFFIX=""
+    done
+    [ -n "$TB_SUFFIX" ] || { _tb_log "no free run suffix"; return 1; }
     TB_NS_A=vfA-$TB_SUFFIX
     TB_NS_B=vfB-$TB_SUFFIX
     TB_NS_NET=vfN-$TB_SUFFIX
-    TB_DIR=${TB_DIR:-/tmp/vftb-$TB_SUFFIX}
     _tb_mig_count=0
     if [ "${TB_TRAP:-1}" != 0 ]; then
         trap 'tb_teardown' EXIT
@@ -121,10 +133,17 @@ tb_setup() {
         trap 'exit 143' TERM
         trap 'exit 129' HUP
     fi
-    mkdir -p "$TB_DIR" || return 1
+    if [ -z "${TB_DIR:-}" ]; then
+        TB_DIR=/tmp/vftb-$TB_SUFFIX
+        mkdir -m 0755 "$TB_DIR" || return 1
+        _tb_created_dir=$TB_DIR
+    else
+        mkdir -p "$TB_DIR" || return 1
+    fi
     _tb_log "run $TB_SUFFIX in $TB_DIR (namespaces $TB_NS_NET, $(for h in $hosts; do _tb_ns $h; done | tr '\n' ' '))"
 
     ip netns add "$TB_NS_NET" || return 1
+    _tb_created_ns="$TB_NS_NET"
     ip -n "$TB_NS_NET" link set lo up
     ip -n "$TB_NS_NET" link add "$TB_BRIDGE" type bridge || return 1
     ip -n "$TB_NS_NET" addr add "$TB_PEER_IP/$TB_PREFIXLEN" dev "$TB_BRIDGE"
@@ -132,6 +151,7 @@ tb_setup() {
     for h in $hosts; do
         ns=$(_tb_ns "$h") || return 1
         ip netns add "$ns" || return 1
+        _tb_created_ns="$_tb_created_ns $ns"
         ip -n "$ns" link set lo up
         ip -n "$ns" link add "$TB_BRIDGE" type bridge || return 1
         ip -n "$ns" link set "$TB_BRIDGE" up
@@ -236,20 +256,27 @@ tb_teardown() {
     if declare -F tb_pre_teardown >/dev/null; then
         tb_pre_teardown || true
     fi
+    # Only what this run created: a run that failed to start never touches
+    # another run's namespaces.
     for h in ${TB_HOSTS:-}; do
-        tb_host_stop "$h"
+        case " ${_tb_created_ns:-} " in
+            *" $(_tb_ns "$h") "*) tb_host_stop "$h" ;;
+        esac
     done
-    for ns in "${TB_NS_NET:-}" "${TB_NS_A:-}" "${TB_NS_B:-}"; do
-        [ -n "$ns" ] && [ -e "/run/netns/$ns" ] || continue
+    for ns in ${_tb_created_ns:-}; do
+        [ -e "/run/netns/$ns" ] || continue
         pids=$(ip netns pids "$ns" 2>/dev/null)
         _tb_kill_wait $pids
         ip netns del "$ns" 2>/dev/null
     done
     if [ "${TB_KEEP:-0}" = 1 ]; then
         _tb_log "kept $TB_DIR"
-    elif [ -n "${TB_DIR:-}" ] && [ -d "$TB_DIR" ]; then
-        rm -rf "$TB_DIR"
+    elif [ -n "${_tb_created_dir:-}" ] && [ -d "$_tb_created_dir" ]; then
+        rm -rf "$_tb_created_dir"
     fi
+    [ -n "${_tb_created_dir:-}" ] && TB_DIR=""
+    _tb_created_ns=""
+    _tb_created_dir=""
     TB_SUFFIX=""
     return $rc
 }
