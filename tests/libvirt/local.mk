@@ -1,8 +1,10 @@
 # tests/libvirt/: the hook, hookd and a real private libvirtd (see
 # tests/lib/libvirt-host.sh and doc/architecture.md, Tests).
 EXTRA_DIST += tests/lib/libvirt-host.sh tests/libvirt/lib-hookd.sh tests/libvirt/data
-dist_check_SCRIPTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh
-TESTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh
+dist_check_SCRIPTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh \
+	tests/libvirt/test-hookd-vf.sh
+TESTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh \
+	tests/libvirt/test-hookd-vf.sh
 
 # The hook latency benchmark (run by hand: tests/bench/hook-latency).
 noinst_PROGRAMS += tests/bench/hook-latency-run
