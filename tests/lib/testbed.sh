@@ -534,6 +534,11 @@ tb_stream_migrate() {
     [ $# -gt 0 ] && shift
     base=$TB_DIR/$name.stream.$((_tb_mig_count + 1))
     rm -f "$base.ready"
+    # The forward path must work before the stream starts: otherwise loss
+    # from an earlier event (a primary link still coming up) is counted.
+    for i in $(seq 1 30); do
+        ip netns exec "$TB_NS_NET" ping -c 1 -W 1 "$TB_GUEST_IP" >/dev/null 2>&1 && break
+    done
     ip netns exec "$TB_NS_NET" "$TB_STREAM" peer --to "$TB_GUEST_IP:$TB_STREAM_PORT" \
         --rate "${TB_STREAM_RATE:-100}" --raw "$base.raw" --ready-file "$base.ready" \
         --label "$label" > "$base.out" 2> "$base.err" &
