@@ -1,5 +1,6 @@
 /* hookd's hook socket server (see hookd-hook.h): root-only, one framed
- * request and one framed reply per connection, bounded in size and time,
+ * request (a JSON frame, then the raw domain XML frame) and one framed
+ * reply per connection, bounded in size and time,
  * served by worker threads that accept themselves. */
 #include "config.h"
 
