@@ -87,56 +87,44 @@ on_lifecycle(virConnectPtr conn, virDomainPtr vdom, int event, int detail, void 
     return 0;
 }
 
+/* The three device events: only the VF's device moves its pair (the
+ * virtio one is always there). */
 static void
-on_device_added(virConnectPtr conn, virDomainPtr vdom, const char *alias, void *opaque)
+device_event(HookdDaemon *d, virDomainPtr vdom, const char *alias, const char *event,
+             const char *what, HookdPairState state, const char *reason)
 {
-    HookdDaemon *d = opaque;
-    HookdDomain *dom = event_domain(d, vdom, "DEVICE_ADDED");
+    HookdDomain *dom = event_domain(d, vdom, event);
     HookdPair *p;
 
     if (!dom)
         return;
-    hookd_domain_note(dom, "event", "device added %s", alias);
+    hookd_domain_note(dom, "event", "%s %s", what, alias);
     p = hookd_domain_find_pair(dom, alias);
-    /* Only the VF's device moves the pair; the virtio one is always there. */
     if (p && g_strcmp0(p->vf_alias, alias) == 0)
-        move_pair(d, dom, alias, HOOKD_PAIR_VF_ACTIVE, "VF device added");
+        move_pair(d, dom, alias, state, reason);
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);
+}
+
+static void
+on_device_added(virConnectPtr conn, virDomainPtr vdom, const char *alias, void *opaque)
+{
+    device_event(opaque, vdom, alias, "DEVICE_ADDED", "device added", HOOKD_PAIR_VF_ACTIVE,
+                 "VF device added");
 }
 
 static void
 on_device_removed(virConnectPtr conn, virDomainPtr vdom, const char *alias, void *opaque)
 {
-    HookdDaemon *d = opaque;
-    HookdDomain *dom = event_domain(d, vdom, "DEVICE_REMOVED");
-    HookdPair *p;
-
-    if (!dom)
-        return;
-    hookd_domain_note(dom, "event", "device removed %s", alias);
-    p = hookd_domain_find_pair(dom, alias);
-    if (p && g_strcmp0(p->vf_alias, alias) == 0)
-        move_pair(d, dom, alias, HOOKD_PAIR_VIRTIO_ACTIVE, "VF device removed");
-    hookd_registry_save_later(d->registry);
-    hookd_registry_unlock(d->registry);
+    device_event(opaque, vdom, alias, "DEVICE_REMOVED", "device removed",
+                 HOOKD_PAIR_VIRTIO_ACTIVE, "VF device removed");
 }
 
 static void
 on_device_removal_failed(virConnectPtr conn, virDomainPtr vdom, const char *alias, void *opaque)
 {
-    HookdDaemon *d = opaque;
-    HookdDomain *dom = event_domain(d, vdom, "DEVICE_REMOVAL_FAILED");
-    HookdPair *p;
-
-    if (!dom)
-        return;
-    hookd_domain_note(dom, "event", "device removal failed %s", alias);
-    p = hookd_domain_find_pair(dom, alias);
-    if (p && g_strcmp0(p->vf_alias, alias) == 0)
-        move_pair(d, dom, alias, HOOKD_PAIR_VF_ACTIVE, "VF unplug failed, the guest keeps it");
-    hookd_registry_save_later(d->registry);
-    hookd_registry_unlock(d->registry);
+    device_event(opaque, vdom, alias, "DEVICE_REMOVAL_FAILED", "device removal failed",
+                 HOOKD_PAIR_VF_ACTIVE, "VF unplug failed, the guest keeps it");
 }
 
 static void

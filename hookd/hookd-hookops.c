@@ -121,8 +121,6 @@ ensure_preparing(HookdDaemon *d, VfxDomain *vdom, GError **error)
     return dom;
 }
 
-/* ---- follow-up work on the main loop ---- */
-
 /* Does the domain hold a host resource (a VF, a datapath port)? Records
  * of such domains are written to disk before the hook replies (a crash
  * must not leak the resource); others a moment later, off the hook's path. */
@@ -156,6 +154,8 @@ save_for(HookdDaemon *d, HookdDomain *dom)
     else
         hookd_registry_save_later(d->registry);
 }
+
+/* ---- follow-up work on the main loop ---- */
 
 void
 hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
