@@ -27,8 +27,10 @@ dp_cleanup() {
         kill -9 "$pid" 2>/dev/null
     done
     [ -n "${DP_NS:-}" ] && ip netns del "$DP_NS" 2>/dev/null
-    if [ -n "${DP_TMP:-}" ]; then
-        [ -n "${DP_KEEP:-}" ] || rm -rf "$DP_TMP" /var/run/dpdk/"$DP_NS"-* 2>/dev/null
+    [ -n "${DP_NS:-}" ] && rm -rf /var/run/dpdk/"$DP_NS"-* 2>/dev/null
+    # DP_KEEP=1 keeps the scratch directory (logs) for debugging.
+    if [ -n "${DP_TMP:-}" ] && [ -z "${DP_KEEP:-}" ]; then
+        rm -rf "$DP_TMP"
     fi
 }
 
