@@ -66,15 +66,19 @@ find_master() {
     done
 }
 
+# The standby shares the master's (virtio) device; any other lower device
+# is the primary, whatever its driver.
 describe() {
     m=$1; standby=-; primary=-
+    mdev=$(readlink -f /sys/class/net/"$m"/device 2>/dev/null)
     for l in /sys/class/net/"$m"/lower_*; do
         [ -e "$l" ] || continue
         s=${l##*/lower_}
-        case "$(readlink /sys/class/net/"$s"/device/driver 2>/dev/null)" in
-            *virtio_net) standby=$s ;;
-            *) primary=$s ;;
-        esac
+        if [ "$(readlink -f /sys/class/net/"$s"/device 2>/dev/null)" = "$mdev" ]; then
+            standby=$s
+        else
+            primary=$s
+        fi
     done
     echo "master=$m standby=$standby primary=$primary mac=$(cat /sys/class/net/"$m"/address)"
 }
