@@ -28,3 +28,22 @@ wait_for() {
 one_line() {
     [ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" = 1 ]
 }
+
+# Inside a private libvirt host (tests/lib/libvirt-host.sh): hookd, the hook
+# and vfailoverctl all read NSCONF, whose paths are the host's private
+# /run/vfailover and /var/lib/vfailover, whatever prefix the build was
+# configured with (make distcheck installs under its own). libvirtd clears
+# the hook's environment: a wrapper hands it VFAILOVER_CONFIG.
+NSCONF=/etc/vfailover/vfailover.conf
+
+# ns_prepare DIR [EXTRA_CONFIG_LINES]: write DIR's config and install the
+# hook wrapper (call between lvh_setup and lvh_start).
+ns_prepare() {
+    local dir=$1 hook_abs
+    hook_abs=$(cd "$(dirname "$HOOK")" && pwd)/$(basename "$HOOK")
+    printf '[hookd]\nsocket = /run/vfailover/hook.sock\nctl-socket = /run/vfailover/ctl.sock\nstate-dir = /var/lib/vfailover\nhook-timeout-ms = 5000\n%s\n' \
+        "${2:-}" > "$dir/etc-vfailover/vfailover.conf"
+    printf '#!/bin/sh\nVFAILOVER_CONFIG=%s exec %s "$@"\n' "$NSCONF" "$hook_abs" > "$dir/hook-wrapper"
+    chmod 0755 "$dir/hook-wrapper"
+    lvh_install_hook "$dir" "$dir/hook-wrapper"
+}

@@ -31,11 +31,9 @@ cleanup() {
 trap cleanup EXIT
 
 lvh_setup "$host" || bail_out "cannot prepare the private libvirt host"
-lvh_install_hook "$host" "$HOOK"
+ns_prepare "$host"
 cp "$kernel" "$host/lib-libvirt/images/vmlinuz"
 chmod 0644 "$host/lib-libvirt/images/vmlinuz"
-# hookd and the hook use their default paths inside the namespace.
-printf '[hookd]\nhook-timeout-ms = 5000\n' > "$host/etc-vfailover/vfailover.conf"
 
 suffix=$$
 A=vfa-$suffix
@@ -48,16 +46,16 @@ domain_xml plain "$P" "$uuid_p" "$K" > "$host/p.xml"
 log=$host/hookd.log
 
 start_hookd() {
-    lvh_bg "$host" "$HOOKD" --foreground --verbose >>"$log" 2>&1
+    lvh_bg "$host" "$HOOKD" --config "$NSCONF" --foreground --verbose >>"$log" 2>&1
     hookd_pid=$!
-    wait_for 20 lvh_exec "$host" "$CTL" status
+    wait_for 20 lvh_exec "$host" "$CTL" --config "$NSCONF" status
 }
 stop_hookd() {   # stop_hookd SIGNAL
     kill -"$1" "$hookd_pid"
     wait "$hookd_pid" 2>/dev/null
     hookd_pid=
 }
-ctl() { lvh_exec "$host" "$CTL" --json "$@"; }
+ctl() { lvh_exec "$host" "$CTL" --config "$NSCONF" --json "$@"; }
 # dom_jq FILTER: FILTER applied to domain $A's record in `pairs --json`.
 dom_jq() { ctl pairs | jq -e --arg u "$uuid_a" ".domains[] | select(.uuid == \$u) | $1" >/dev/null; }
 has_note() { dom_jq "[.timeline[].what] | any(startswith(\"$1\"))"; }

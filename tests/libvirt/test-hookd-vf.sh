@@ -33,17 +33,9 @@ trap cleanup EXIT
 ip netns add "$netns" || bail_out "cannot create network namespace $netns"
 
 lvh_setup "$host" "$netns" || bail_out "cannot prepare the private libvirt host"
-lvh_install_hook "$host" "$HOOK"
+ns_prepare "$host" "$(printf '[pf:vfotest0]\nbackend = emulated\nnum-vfs = 1')"
 cp "$kernel" "$host/lib-libvirt/images/vmlinuz"
 chmod 0644 "$host/lib-libvirt/images/vmlinuz"
-cat > "$host/etc-vfailover/vfailover.conf" <<EOC
-[hookd]
-hook-timeout-ms = 5000
-
-[pf:vfotest0]
-backend = emulated
-num-vfs = 1
-EOC
 
 A=vfv-$$
 uuid=$(cat /proc/sys/kernel/random/uuid)
@@ -52,16 +44,16 @@ domain_xml annotated "$A" "$uuid" /var/lib/libvirt/images/vmlinuz |
     sed "s|<serial type='pty'/>|<controller type='pci' index='0' model='pcie-root'/><controller type='pci' model='pcie-root-port'/><controller type='pci' model='pcie-root-port'/><controller type='pci' model='pcie-root-port'/><controller type='pci' model='pcie-root-port'/><serial type='pty'/>|" \
     > "$host/a.xml"
 log=$host/hookd.log
-ctl() { lvh_exec "$host" "$CTL" --json "$@"; }
+ctl() { lvh_exec "$host" "$CTL" --config "$NSCONF" --json "$@"; }
 pair_jq() { ctl pairs | jq -e --arg u "$uuid" ".domains[] | select(.uuid == \$u) | .pairs[0] | $1" >/dev/null; }
 pool_jq() { ctl status | jq -e ".vf_manager | $1" >/dev/null; }
 vf_alias=ua-vfo-5254006a0001
 
 plan 11
 lvh_start "$host" || bail_out "private libvirtd did not start (see $host/log-libvirt/libvirtd.log)"
-lvh_bg "$host" "$HOOKD" --foreground --verbose >>"$log" 2>&1
+lvh_bg "$host" "$HOOKD" --config "$NSCONF" --foreground --verbose >>"$log" 2>&1
 hookd_pid=$!
-wait_for 20 lvh_exec "$host" "$CTL" status; ok $? "hookd runs in the host's namespaces"
+wait_for 20 lvh_exec "$host" "$CTL" --config "$NSCONF" status; ok $? "hookd runs in the host's namespaces"
 pool_jq '.vfs == 1 and .free == 1'; ok $? "the emulated PF has one free VF"
 
 out=$(lvh_virsh "$host" create "$host/a.xml" 2>&1); ok $? "annotated domain starts: $out"
