@@ -66,6 +66,10 @@ TB_ADDR_B=192.0.2.2
 TB_URI_A=qemu+tcp://$TB_ADDR_A/system
 TB_URI_B=qemu+tcp://$TB_ADDR_B/system
 TB_BRIDGE=br0
+# The host-side bridge the guests' interfaces join: br0, or with
+# TB_VFAILOVER=1 the emulated PF (hookd's [pf:TB_PF] bridge, uplink up0).
+TB_PF=${TB_PF:-vfopf0}
+TB_HOST_BRIDGE=$TB_BRIDGE
 TB_PEER_IP=198.18.0.1
 TB_PREFIXLEN=15
 TB_GUEST_IP=${TB_GUEST_IP:-198.18.0.10}
@@ -111,6 +115,8 @@ tb_can_run() {
 tb_setup() {
     local hosts=${1:-A B} h ns two=0 i
     TB_HOSTS=$hosts
+    TB_HOST_BRIDGE=$TB_BRIDGE
+    [ "${TB_VFAILOVER:-0}" = 1 ] && TB_HOST_BRIDGE=$TB_PF
     _tb_created_ns=""
     _tb_created_dir=""
     # A suffix no other run uses (its namespaces and directory are free).
@@ -153,10 +159,22 @@ tb_setup() {
         ip netns add "$ns" || return 1
         _tb_created_ns="$_tb_created_ns $ns"
         ip -n "$ns" link set lo up
-        ip -n "$ns" link add "$TB_BRIDGE" type bridge || return 1
-        ip -n "$ns" link set "$TB_BRIDGE" up
+        ip -n "$ns" link add "$TB_HOST_BRIDGE" type bridge || return 1
+        ip -n "$ns" link set "$TB_HOST_BRIDGE" up
         ip -n "$ns" link add up0 type veth peer name "h$h" netns "$TB_NS_NET" || return 1
-        ip -n "$ns" link set up0 master "$TB_BRIDGE" up
+        ip -n "$ns" link set up0 master "$TB_HOST_BRIDGE" up
+        if [ "${TB_VFAILOVER:-0}" = 1 ]; then
+            # vfailover-dp's uplink: a veth into the emulated PF (the
+            # stand-in for the trusted VF / representor).
+            ip -n "$ns" link add dpu0 type veth peer name dpp0 || return 1
+            ip -n "$ns" link set dpp0 master "$TB_HOST_BRIDGE" up
+            # A representor does not teach the embedded switch: the
+            # datapath sending as the VM (virtio) must not move the VF's
+            # steering entry (the kernel bridge moves even a static entry
+            # on learning). What is not steered floods to it.
+            ip netns exec "$ns" bridge link set dev dpp0 learning off
+            ip -n "$ns" link set dpu0 up
+        fi
         ip -n "$TB_NS_NET" link set "h$h" master "$TB_BRIDGE" up
     done
     case " $hosts " in
@@ -213,12 +231,186 @@ tb_host_start() {
     if [ ! -f "$dir/tb-configured" ]; then
         _tb_setup_host "$h" "$dir" || return 1
     fi
+    if [ "${TB_VFAILOVER:-0}" = 1 ]; then
+        _tb_vfo_configure "$h" "$dir" || return 1
+    fi
     if declare -F tb_pre_start >/dev/null; then
         tb_pre_start "$h" "$dir" || return 1
     fi
     lvh_start "$dir" --listen || { _tb_log "host $h: libvirtd did not start (see $dir/log-libvirt/libvirtd.log)"; return 1; }
     tb_virsh_tcp "$h" version >/dev/null 2>&1 ||
         { _tb_log "host $h: libvirtd does not answer on qemu+tcp://$(_tb_addr "$h")/system"; return 1; }
+    if [ "${TB_VFAILOVER:-0}" = 1 ]; then
+        tb_vfo_start "$h" || return 1
+    fi
+}
+
+# ---- vfailover on each host (TB_VFAILOVER=1 before tb_setup) ----
+# Per host: vfailover-dp (one lcore, --no-huge -m 256, its own file prefix,
+# uplink = af_packet on dpu0, whose veth peer dpp0 is a port of the
+# emulated PF), vfailover-hookd (emulated VF backend; PF TB_PF = the host's
+# bridge with uplink up0, TB_PF_VFS VFs = taps TB_PFv0..), and the libvirt
+# hook. Both daemons run inside the host's namespaces with their default
+# paths (/run/vfailover/..., private to the host; logs DIR/hookd.log and
+# DIR/dp.log).
+TB_HOOKD=${TB_HOOKD:-$_tb_top_builddir/hookd/vfailover-hookd}
+TB_VFOCTL=${TB_VFOCTL:-$_tb_top_builddir/hookd/vfailoverctl}
+TB_HOOK=${TB_HOOK:-$_tb_top_builddir/libvirt-hooks/vfailover-hook}
+TB_DP=${TB_DP:-$_tb_top_builddir/failover/dp/vfailover-dp}
+TB_VFX_TOOL=${TB_VFX_TOOL:-$_tb_top_builddir/tests/xml/vfx-tool}
+TB_VFO_CONF=/etc/vfailover/vfailover.conf   # inside a host (private)
+
+# Prints why vfailover cannot run on the testbed, or nothing.
+tb_vfo_can_run() {
+    local f
+    for f in "$TB_HOOKD" "$TB_VFOCTL" "$TB_HOOK" "$TB_DP" "$TB_VFX_TOOL"; do
+        [ -x "$f" ] || { echo "not built: $f (./scripts/build.sh; make tests/xml/vfx-tool)"; return 1; }
+    done
+    command -v jq >/dev/null || { echo "jq not installed (scripts/setup-debian.sh)"; return 1; }
+    return 0
+}
+
+_tb_vfo_configure() {
+    local h=$1 dir=$2
+    mkdir -p "$dir/run-vfailover/vhost" "$dir/lib-vfailover" || return 1
+    chmod 0755 "$dir/run-vfailover" "$dir/run-vfailover/vhost"
+    # Explicit private paths: the same whatever prefix the build was
+    # configured with (make distcheck). libvirtd clears the hook's
+    # environment: a wrapper hands it VFAILOVER_CONFIG.
+    cat > "$dir/etc-vfailover/vfailover.conf" <<EOC
+[hookd]
+socket = /run/vfailover/hook.sock
+ctl-socket = /run/vfailover/ctl.sock
+state-dir = /var/lib/vfailover
+vf-backend = emulated
+hook-timeout-ms = ${TB_HOOK_TIMEOUT_MS:-20000}
+log-level = info
+
+[datapath]
+ctl-socket = /run/vfailover/dp.sock
+vhost-socket-dir = /run/vfailover/vhost
+
+[pf:$TB_PF]
+backend = emulated
+num-vfs = ${TB_PF_VFS:-2}
+uplink = up0
+EOC
+    printf '#!/bin/sh\nVFAILOVER_CONFIG=%s exec %s "$@"\n' "$TB_VFO_CONF" \
+        "$(cd "$(dirname "$TB_HOOK")" && pwd)/$(basename "$TB_HOOK")" > "$dir/hook-wrapper"
+    chmod 0755 "$dir/hook-wrapper"
+    lvh_install_hook "$dir" "$dir/hook-wrapper"
+}
+
+_tb_pid_alive() { local p; p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# tb_vfo_start HOST: start the host's vfailover-dp and vfailover-hookd
+# (unless running) and wait until both answer.
+tb_vfo_start() {
+    local h=$1 dir i
+    dir=$(tb_host_dir "$h")
+    if ! _tb_pid_alive "$dir/dp.pid"; then
+        lvh_bg "$dir" "$TB_DP" -l 1 --no-huge -m 256 --file-prefix "vftb-$TB_SUFFIX-$h" --no-pci \
+            -- --ctl /run/vfailover/dp.sock --uplink net_af_packet0,iface=dpu0,framecnt=4096 \
+            --vhost-dir /run/vfailover/vhost --vhost-owner '' >> "$dir/dp.log" 2>&1
+        echo $! > "$dir/dp.pid"
+        for i in $(seq 1 150); do
+            [ -S "$dir/run-vfailover/dp.sock" ] && break
+            _tb_pid_alive "$dir/dp.pid" || break
+            sleep 0.1
+        done
+        [ -S "$dir/run-vfailover/dp.sock" ] ||
+            { _tb_log "host $h: vfailover-dp did not start: $(tail -n 3 "$dir/dp.log")"; return 1; }
+    fi
+    if ! _tb_pid_alive "$dir/hookd.pid"; then
+        lvh_bg "$dir" "$TB_HOOKD" --config "$TB_VFO_CONF" --foreground --verbose >> "$dir/hookd.log" 2>&1
+        echo $! > "$dir/hookd.pid"
+        for i in $(seq 1 150); do
+            tb_vfoctl "$h" status >/dev/null 2>&1 && break
+            _tb_pid_alive "$dir/hookd.pid" || break
+            sleep 0.1
+        done
+        tb_vfoctl "$h" status >/dev/null 2>&1 ||
+            { _tb_log "host $h: vfailover-hookd did not start: $(tail -n 3 "$dir/hookd.log")"; return 1; }
+    fi
+}
+
+# tb_vfo_stop HOST [DAEMON]: stop hookd and/or dp (hookd, dp; both by default).
+tb_vfo_stop() {
+    local h=$1 which=${2:-hookd dp} dir d
+    dir=$(tb_host_dir "$h")
+    for d in $which; do
+        _tb_pid_alive "$dir/$d.pid" && _tb_kill_wait "$(cat "$dir/$d.pid")"
+        rm -f "$dir/$d.pid"
+    done
+    case " $which " in *" dp "*) rm -rf "/run/dpdk/vftb-$TB_SUFFIX-$h" ;; esac
+    return 0
+}
+
+# tb_vfoctl HOST ARGS...: vfailoverctl inside the host.
+tb_vfoctl() {
+    local h=$1
+    shift
+    tb_exec "$h" "$TB_VFOCTL" --config "$TB_VFO_CONF" "$@"
+}
+
+# tb_dp_call HOST JSON: one vfailover-dp control request inside the host.
+tb_dp_call() {
+    tb_exec "$1" "$_tb_top_builddir/tests/dp/dp-call" /run/vfailover/dp.sock "$2"
+}
+
+# tb_vfo_guest_xml NAME: the vfailover guest (native mode) on stdout: the
+# annotated domain (pair ua-backup0, PF TB_PF), its standby a vhost-user
+# interface served by vfailover-dp (/run/vfailover/vhost/NAME.sock, QEMU
+# the client; memfd shared memory; vectors=0 against QEMU 7.2's TCG crash),
+# and the e1000e VF stand-in on tap TB_VF_TAP (default TB_PFv0) in the
+# definition, with failover_pair_id, rendered by libvfxml (vfx-tool) as
+# hookd would render it. Needs TB_GUEST_MAC.
+tb_vfo_guest_xml() {
+    local name=$1 tap=${TB_VF_TAP:-${TB_PF}v0} base dev ovr
+    base=$TB_DIR/$name.novf.xml
+    TB_GUEST_PRIMARY=0 TB_GUEST_SHARED_MEM=1 \
+    TB_GUEST_METADATA="    <vfo:failover xmlns:vfo='http://vfailover.org/schemas/domain/1.0' version='1'>
+      <vfo:pair alias='ua-backup0' mode='native'>
+        <vfo:pf dev='$TB_PF'/>
+      </vfo:pair>
+    </vfo:failover>" \
+    TB_GUEST_BACKUP_IF="    <interface type='vhostuser'>
+      <mac address='@MAC@'/>
+      <source type='unix' path='/run/vfailover/vhost/$name.sock' mode='client'/>
+      <model type='virtio'/>
+      <teaming type='persistent'/>
+      <alias name='ua-backup0'/>
+      <address type='pci' bus='1' slot='0' function='0'/>
+    </interface>" \
+    TB_GUEST_QEMU_DEVICES="    <qemu:device alias='ua-backup0'>
+      <qemu:frontend>
+        <qemu:property name='vectors' type='unsigned' value='0'/>
+      </qemu:frontend>
+    </qemu:device>" \
+        tb_guest_xml "$name" > "$base" || return 1
+    dev=$("$TB_VFX_TOOL" render "$base" ua-backup0 --tap "$tap") || return 1
+    ovr=$("$TB_VFX_TOOL" override "$base" ua-backup0) || return 1
+    # Into <devices> before the serial port, into <qemu:override> at its end.
+    awk -v dev="$dev" -v ovr="$ovr" '
+        /<serial type=/ && !d { print dev; d = 1 }
+        /<\/qemu:override>/ && !o { print ovr; o = 1 }
+        { print }' "$base"
+}
+
+# tb_vfo_guest_start HOST NAME: create the vfailover guest (transient).
+tb_vfo_guest_start() {
+    local h=$1 name=$2 xml
+    [ -n "${GUEST_KERNEL:-}" ] || tb_guest_image >/dev/null || return 1
+    TB_GUEST_MAC=${TB_GUEST_MAC:-$(tb_random_mac)}
+    xml=$TB_DIR/$name.xml
+    tb_vfo_guest_xml "$name" > "$xml" || return 1
+    : > "$(tb_console "$name")"
+    tb_virsh "$h" create "$xml" >/dev/null
+}
+
+# tb_vfo_vfs HOST: the host's VFs as `PF INDEX STATE DOMAIN` lines.
+tb_vfo_vfs() {
+    tb_vfoctl "$1" --json vfs | jq -r '.vfs[] | "\(.pf) \(.index) \(.state) \(.domain // "-")"'
 }
 
 # Kills PIDs (TERM, up to ~5 s, then KILL).
@@ -260,7 +452,7 @@ tb_teardown() {
     # another run's namespaces.
     for h in ${TB_HOSTS:-}; do
         case " ${_tb_created_ns:-} " in
-            *" $(_tb_ns "$h") "*) tb_host_stop "$h" ;;
+            *" $(_tb_ns "$h") "*) tb_host_stop "$h"; tb_vfo_stop "$h" ;;
         esac
     done
     for ns in ${_tb_created_ns:-}; do
@@ -374,7 +566,7 @@ EOF
         cat <<EOF
     <interface type='bridge'>
       <mac address='$mac'/>
-      <source bridge='$TB_BRIDGE'/>
+      <source bridge='$TB_HOST_BRIDGE'/>
       <model type='virtio'/>
       <teaming type='persistent'/>
       <alias name='ua-backup0'/>
@@ -386,7 +578,7 @@ EOF
         cat <<EOF
     <interface type='bridge'>
       <mac address='$mac'/>
-      <source bridge='$TB_BRIDGE'/>
+      <source bridge='$TB_HOST_BRIDGE'/>
       <model type='e1000e'/>
       <rom enabled='no'/>
       <alias name='ua-vf0'/>
@@ -581,7 +773,7 @@ tb_vf_xml() {
     cat <<EOF
 <interface type='bridge'>
   <mac address='$TB_GUEST_MAC'/>
-  <source bridge='$TB_BRIDGE'/>
+  <source bridge='$TB_HOST_BRIDGE'/>
   <model type='e1000e'/>
   <rom enabled='no'/>
   <alias name='ua-vf0'/>
