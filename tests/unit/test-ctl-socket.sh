@@ -18,7 +18,7 @@ B=${top_builddir:-.}
 sock=$tmp/run/ctl.sock
 : > "$tmp/empty.conf"; chmod 0755 "$tmp"; chmod 0644 "$tmp/empty.conf"
 "$B/hookd/vfailover-hookd" --config "$tmp/empty.conf" --ctl-socket "$sock" --socket "$tmp/run/hook.sock" \
-    --state-dir "$tmp/state" --foreground 2>"$tmp/hookd.log" &
+    --state-dir "$tmp/state" --libvirt-uri test:///default --foreground 2>"$tmp/hookd.log" &
 hookd_pid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 
