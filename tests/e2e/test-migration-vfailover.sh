@@ -86,8 +86,17 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
+    local stop=${TB_MIG_WINDOW%% *} unplug started
+    unplug=$(_tb_event_time "$TB_DIR/$name.mig.$_tb_mig_count.src-events" UNPLUG_PRIMARY "$name")
+    unplug=$(awk -v u="$unplug" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
+    started=-
+    if [ "$kind" = vfailover ]; then
+        started=$(tb_vfoctl "$dst" --json --timeline pairs 2>/dev/null |
+            jq -r '[.domains[].timeline[] | select(.what == "started begin") | .at_us] | last // empty')
+        started=$(awk -v u="$started" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
+    fi
     timing="$timing
-$kind:$src->$dst  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s (after QEMU STOP)"
+$kind:$src->$dst  source UNPLUG_PRIMARY ${unplug}s  dest hookd started (VF steered) ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" = vfailover ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
@@ -177,7 +186,7 @@ diag "hookd timelines:"
 for h in A B; do
     tb_vfoctl "$h" --timeline pairs 2>&1 | sed "s/^/#   $h: /"
 done
-diag "guest side of the VF's return (console, host clock):"
+diag "timing relative to QEMU's STOP (QEMU events, hookd timeline, guest console; host clock):"
 echo "$timing" | sed '/^$/d; s/^/#   /'
 diag "loss (packets; fwd = peer->guest, rev = guest->peer; lost_out = outside QEMU's STOP..RESUME):"
 diag "baseline (no vfailover):"

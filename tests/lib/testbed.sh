@@ -410,7 +410,7 @@ tb_vfo_guest_start() {
 
 # tb_vfo_vfs HOST: the host's VFs as `PF INDEX STATE DOMAIN` lines.
 tb_vfo_vfs() {
-    tb_vfoctl "$1" --json vfs | jq -r '.vfs[] | "\(.pf) \(.index) \(.state) \(.domain // "-")"'
+    tb_vfoctl "$1" --json vfs | jq -r '.vfs[] | "\(.pf) \(.vf) \(.state) \(.domain // "-")"'
 }
 
 # Kills PIDs (TERM, up to ~5 s, then KILL).
