@@ -72,14 +72,33 @@ cmd_pairs(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
 {
     HookdDaemon *d = data;
     g_autoptr(JsonNode) doc = NULL;
-    JsonObject *root;
+    const char *want = json_object_get_string_member_with_default(request, "domain", NULL);
+    JsonArray *all, *out;
+    guint i;
 
     hookd_registry_lock(d->registry);
     doc = hookd_registry_to_json(d->registry);
     hookd_registry_unlock(d->registry);
-    root = json_node_get_object(doc);
-    json_object_set_array_member(reply, "domains",
-                                 json_array_ref(json_object_get_array_member(root, "domains")));
+    all = json_object_get_array_member(json_node_get_object(doc), "domains");
+    if (!want) {
+        json_object_set_array_member(reply, "domains", json_array_ref(all));
+        return TRUE;
+    }
+    /* pairs DOMAIN: that domain only, by name or UUID. */
+    out = json_array_new();
+    for (i = 0; i < json_array_get_length(all); i++) {
+        JsonObject *dom = json_array_get_object_element(all, i);
+        if (g_strcmp0(json_object_get_string_member_with_default(dom, "name", NULL), want) == 0 ||
+            g_strcmp0(json_object_get_string_member_with_default(dom, "uuid", NULL), want) == 0)
+            json_array_add_object_element(out, json_object_ref(dom));
+    }
+    if (json_array_get_length(out) == 0) {
+        json_array_unref(out);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "no annotated domain '%.64s' is known to hookd", want);
+        return FALSE;
+    }
+    json_object_set_array_member(reply, "domains", out);
     return TRUE;
 }
 
@@ -90,5 +109,5 @@ hookd_commands_register(HookdDaemon *d)
                        "Daemon health: libvirt connection, datapath, VF manager, hook and event counters",
                        cmd_status, d);
     hookd_ctl_register(d->ctl, "pairs",
-                       "Every annotated domain, its pairs, their states and timeline", cmd_pairs, d);
+                       "Every annotated domain (or one: \"domain\": NAME|UUID), its pairs, their states and timeline", cmd_pairs, d);
 }

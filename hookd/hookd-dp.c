@@ -131,8 +131,9 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
         return;
     name = port_name(domain, pair);
     req = request_new("pair-set-state", name);
-    /* SWITCHING already runs on virtio: the VF is going away. */
-    json_object_set_string_member(req, "state", pair->state == HOOKD_PAIR_VF_ACTIVE ? "vf" : "virtio");
+    /* SWITCHING stays on the VF: until the guest lets go of it, net_failover
+     * drops what arrives on virtio (see the steering policy, hookd-events.c). */
+    json_object_set_string_member(req, "state", pair->state == HOOKD_PAIR_VIRTIO_ACTIVE ? "virtio" : "vf");
     if (!dp_call(dp, req, &error))
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,
                   error->message);

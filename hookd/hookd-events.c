@@ -54,13 +54,40 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
     return dom;
 }
 
-/* Registry locked: transition a pair found by device alias, then tell the
- * datapath (after the state is persisted). */
+/* THE STEERING POLICY: where the VM's MAC is delivered in each pair state.
+ * Two switches decide it: the embedded switch's MAC steering to the VF
+ * (sriov_pool_configure MAC / sriov_pool_clear_steering) and the
+ * datapath's claim of the MAC on the uplink (pair-set-state virtio|vf).
+ *
+ *   VF_ACTIVE      VF steering on,  datapath "vf"      (QEMU has the VF plugged:
+ *                  frames wait in the VF's queue while the guest's VF link
+ *                  comes up, which is better than virtio: see SWITCHING)
+ *   SWITCHING      VF steering on,  datapath "vf"      (QEMU asked the guest to
+ *                  unplug the VF; while the guest still enslaves it,
+ *                  net_failover drops every frame arriving on virtio)
+ *   VIRTIO_ACTIVE  VF steering off, datapath "virtio"  (the guest let go)
+ *
+ * Make before break: towards virtio the datapath claims the MAC before the
+ * VF's steering is cleared; towards the VF the steering is set before the
+ * datapath lets go. */
 static void
-move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState state,
-          const char *reason)
+apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 {
-    HookdPair *p = alias ? hookd_domain_find_pair(dom, alias) : NULL;
+    gboolean vf_steering = p->state != HOOKD_PAIR_VIRTIO_ACTIVE;
+
+    if (vf_steering) {
+        hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, TRUE);
+        hookd_dp_port_set_state(d->dp, dom->name, p);
+    } else {
+        hookd_dp_port_set_state(d->dp, dom->name, p);
+        hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, FALSE);
+    }
+}
+
+/* Registry locked: transition @p, persist, then apply the steering policy. */
+static void
+move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const char *reason)
+{
     g_autoptr(GError) error = NULL;
 
     if (!p || p->state == state)
@@ -68,7 +95,44 @@ move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState st
     hookd_domain_set_pair_state(dom, p, state, reason);
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
-    hookd_dp_port_set_state(d->dp, dom->name, p);
+    apply_steering(d, dom, p);
+}
+
+/* Registry locked: transition a pair found by device alias. */
+static void
+move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState state,
+          const char *reason)
+{
+    move(d, dom, alias ? hookd_domain_find_pair(dom, alias) : NULL, state, reason);
+}
+
+/* Registry locked: a migration of this (source) domain failed or was
+ * cancelled: QEMU re-plugs the VFs it unplugged for it. */
+static void
+migration_rolled_back(HookdDaemon *d, HookdDomain *dom, const char *reason)
+{
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->migrating && p->vf_pf)
+            move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, reason);
+        p->migrating = FALSE;
+    }
+}
+
+/* Registry locked: the guest has let go of the VFs QEMU unplugged for the
+ * migration (or cannot hold them any more: it is paused). */
+static void
+migration_unplugged(HookdDaemon *d, HookdDomain *dom, const char *reason)
+{
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->migrating && p->state == HOOKD_PAIR_SWITCHING)
+            move(d, dom, p, HOOKD_PAIR_VIRTIO_ACTIVE, reason);
+    }
 }
 
 static int
@@ -82,6 +146,10 @@ on_lifecycle(virConnectPtr conn, virDomainPtr vdom, int event, int detail, void 
     if (!dom)
         return 0;
     hookd_domain_note(dom, "event", "lifecycle %s %s", name, lifecycle_detail(event, detail));
+    if (event == VIR_DOMAIN_EVENT_SUSPENDED && detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
+        migration_unplugged(d, dom, "domain paused for the migration's last copy");
+    else if (event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+        migration_rolled_back(d, dom, "domain resumed here: the migration failed");
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);
     return 0;
@@ -146,9 +214,10 @@ on_job_completed(virConnectPtr conn, virDomainPtr vdom, virTypedParameterPtr par
     hookd_registry_unlock(d->registry);
 }
 
-/* QEMU's failover events carry {"device-id": ID} in their details. */
+/* A string member of a QEMU event's details ({"device-id": ID},
+ * {"status": S}). */
 static char *
-device_id(const char *details)
+detail_string(const char *details, const char *member)
 {
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     JsonNode *root;
@@ -159,7 +228,7 @@ device_id(const char *details)
     if (!root || !JSON_NODE_HOLDS_OBJECT(root))
         return NULL;
     return g_strdup(json_object_get_string_member_with_default(json_node_get_object(root),
-                                                               "device-id", NULL));
+                                                               member, NULL));
 }
 
 static void
@@ -168,16 +237,36 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
 {
     HookdDaemon *d = opaque;
     HookdDomain *dom = event_domain(d, vdom, event);
-    g_autofree char *dev = device_id(details);
+    gboolean migration = strcmp(event, "MIGRATION") == 0;
+    g_autofree char *dev = detail_string(details, migration ? "status" : "device-id");
+    HookdPair *p;
 
     if (!dom)
         return;
     hookd_domain_note(dom, "event", "qemu %s %s (at %lld.%06u)", event, dev ? dev : "-",
                       seconds, micros);
-    /* QEMU unplugs the primary (VF) itself at migration start: the pair is
-     * switching until DEVICE_REMOVED says the guest let it go. */
-    if (strcmp(event, "UNPLUG_PRIMARY") == 0 && dev)
-        move_pair(d, dom, dev, HOOKD_PAIR_SWITCHING, "QEMU unplugs the VF for migration");
+    p = dev && !migration ? hookd_domain_find_pair(dom, dev) : NULL;
+    if (strcmp(event, "UNPLUG_PRIMARY") == 0 && p && g_strcmp0(p->vf_alias, dev) == 0) {
+        /* Source, migration start: QEMU asks the guest to unplug the VF.
+         * The guest still holds it: steering stays on the VF. */
+        p->migrating = TRUE;
+        move(d, dom, p, HOOKD_PAIR_SWITCHING, "QEMU unplugs the VF for the migration");
+    } else if (strcmp(event, "FAILOVER_NEGOTIATED") == 0 && p && p->vf_pf && p->vf_defined &&
+               !p->migrating) {
+        /* The guest (or, on a migration destination, its loaded state)
+         * negotiated STANDBY on the virtio interface: QEMU plugs the VF
+         * device of the definition now. Steering moves at once: frames
+         * wait in the VF's queue while the guest brings its link up. */
+        move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, "QEMU plugged the VF (failover negotiated)");
+    } else if (migration && dev) {
+        /* Source: "wait-unplug" until the guest acknowledged the unplug,
+         * then "active"; "failed"/"cancelled" make QEMU re-plug the VF. */
+        if (strcmp(dev, "active") == 0 || strcmp(dev, "pre-switchover") == 0 ||
+            strcmp(dev, "device") == 0 || strcmp(dev, "completed") == 0)
+            migration_unplugged(d, dom, "the guest released the VF (migration left wait-unplug)");
+        else if (strcmp(dev, "failed") == 0 || strcmp(dev, "cancelled") == 0)
+            migration_rolled_back(d, dom, "the migration failed: QEMU re-plugs the VF");
+    }
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);
 }
@@ -191,5 +280,6 @@ const HookdEventDef hookd_event_table[] = {
     { "JOB_COMPLETED", VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed), NULL, NULL },
     { "UNPLUG_PRIMARY", 0, NULL, "UNPLUG_PRIMARY", on_qemu_event },
     { "FAILOVER_NEGOTIATED", 0, NULL, "FAILOVER_NEGOTIATED", on_qemu_event },
+    { "MIGRATION", 0, NULL, "MIGRATION", on_qemu_event },
     { NULL, 0, NULL, NULL, NULL },
 };

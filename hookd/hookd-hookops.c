@@ -15,6 +15,7 @@
 
 #include "vfx-domain.h"
 #include "hookd-daemon.h"
+#include "hookd-vfxml.h"
 
 /* ---- helpers ---- */
 
@@ -80,16 +81,25 @@ save_now(HookdDaemon *d)
 }
 
 /* Registry locked: reserve a VF and create the port for every pair of a new
- * record. On failure everything done so far is undone. */
+ * record. A pair whose VF device is in @defined (alias -> HookdDefinedVf,
+ * from the XML of a fresh start) gets exactly that VF; others any VF of
+ * their PF/pool. On failure everything done so far is undone. */
 static gboolean
-reserve_pairs(HookdDaemon *d, HookdDomain *dom, GError **error)
+reserve_pairs(HookdDaemon *d, HookdDomain *dom, GHashTable *defined, GError **error)
 {
     guint i;
 
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
-        if (!hookd_vf_reserve(d->vf, dom->uuid, dom->name, p, error) ||
-            !hookd_dp_port_create(d->dp, dom->name, p, error)) {
+        HookdDefinedVf *dv = defined && p->vf_alias ? g_hash_table_lookup(defined, p->vf_alias) : NULL;
+        gboolean ok;
+
+        p->vf_defined = dv != NULL;
+        if (dv)
+            ok = hookd_vf_reserve_exact(d->vf, dom->uuid, dom->name, p, dv->netdev, dv->pci, error);
+        else
+            ok = hookd_vf_reserve(d->vf, dom->uuid, dom->name, p, error);
+        if (!ok || !hookd_dp_port_create(d->dp, dom->name, p, error)) {
             release_domain_resources(d, dom);
             return FALSE;
         }
@@ -98,10 +108,14 @@ reserve_pairs(HookdDaemon *d, HookdDomain *dom, GError **error)
 }
 
 /* Registry locked: the domain's record for a starting domain, created (with
- * reservations) unless an earlier hook of the same start already made it. */
+ * reservations) unless an earlier hook of the same start already made it.
+ * @call's XML names the VFs of pairs whose VF device is in the definition
+ * (NULL: an incoming domain, whose VF devices name the source host's VFs). */
 static HookdDomain *
-ensure_preparing(HookdDaemon *d, VfxDomain *vdom, GError **error)
+ensure_preparing(HookdDaemon *d, VfxDomain *vdom, const HookdHookCall *call, GError **error)
 {
+    g_autoptr(GHashTable) defined = NULL;
+
     HookdDomain *dom = hookd_registry_find(d->registry, vdom->uuid);
 
     if (dom && dom->phase == HOOKD_DOMAIN_PREPARING)
@@ -113,8 +127,16 @@ ensure_preparing(HookdDaemon *d, VfxDomain *vdom, GError **error)
         release_domain_resources(d, dom);
         hookd_registry_remove(d->registry, vdom->uuid);
     }
+    if (call) {
+        defined = hookd_xml_defined_vfs(call->xml, call->xml_len,
+                                        vf_config_get_int(d->cfg, "hookd", "max-message-bytes"), error);
+        if (!defined) {
+            g_prefix_error(error, "domain %s: ", vdom->name);
+            return NULL;
+        }
+    }
     dom = hookd_hookops_record(d, vdom, HOOKD_DOMAIN_PREPARING);
-    if (!reserve_pairs(d, dom, error)) {
+    if (!reserve_pairs(d, dom, defined, error)) {
         hookd_registry_remove(d->registry, vdom->uuid);
         return NULL;
     }
@@ -174,7 +196,7 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
         name = g_strdup(dom->name);
         for (i = 0; i < dom->pairs->len; i++) {
             HookdPair *p = g_ptr_array_index(dom->pairs, i);
-            if (p->vf_pf && p->state != HOOKD_PAIR_VF_ACTIVE) {
+            if (p->vf_pf && (p->vf_defined || p->state != HOOKD_PAIR_VF_ACTIVE)) {
                 HookdPair *copy = hookd_pair_new(p->alias, p->mac);
                 copy->mode = g_strdup(p->mode);
                 copy->no_vf = g_strdup(p->no_vf);
@@ -185,6 +207,8 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
                 copy->vf_pci = g_strdup(p->vf_pci);
                 copy->vf_netdev = g_strdup(p->vf_netdev);
                 copy->vf_alias = g_strdup(p->vf_alias);
+                copy->vf_defined = p->vf_defined;
+                copy->state = p->state;
                 g_ptr_array_add(todo, copy);
             }
         }
@@ -216,7 +240,7 @@ static gboolean
 op_prepare(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
            char **out_xml, GError **error)
 {
-    dom = ensure_preparing(d, vdom, error);
+    dom = ensure_preparing(d, vdom, call, error);
     if (!dom)
         return FALSE;
     hookd_domain_note(dom, "hook", "prepare begin: %u pair(s) reserved", dom->pairs->len);
@@ -238,7 +262,7 @@ op_started(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomai
            char **out_xml, GError **error)
 {
     /* No record: hookd restarted between prepare and started; adopt. */
-    if (!dom && !(dom = ensure_preparing(d, vdom, error)))
+    if (!dom && !(dom = ensure_preparing(d, vdom, call, error)))
         return FALSE;
     hookd_domain_note(dom, "hook", "started begin");
     /* A phase change moves no resource: persisted soon, not before the
@@ -295,7 +319,7 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDoma
     gboolean changed = FALSE;
     guint i, n = 0;
 
-    dom = ensure_preparing(d, vdom, error);
+    dom = ensure_preparing(d, vdom, NULL, error);
     if (!dom)
         return FALSE;
     hookd_domain_note(dom, "hook", "%s begin: %u pair(s) reserved", call->operation,
@@ -317,6 +341,16 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDoma
         n++;
     }
     if (n > 0) {
+        g_autoptr(GHashTable) defined =
+            hookd_xml_defined_vfs(call->xml, call->xml_len,
+                                  vf_config_get_int(d->cfg, "hookd", "max-message-bytes"), NULL);
+        /* Native mode migrates with the VF device in the XML (QEMU plugs
+         * it on this side); managed mode unplugged it before. */
+        for (i = 0; i < dom->pairs->len; i++) {
+            HookdPair *p = g_ptr_array_index(dom->pairs, i);
+            p->vf_defined = defined && p->vf_pf && p->vf_alias &&
+                            g_hash_table_contains(defined, p->vf_alias);
+        }
         xml = vfx_domain_rewrite_incoming(call->xml, call->xml_len, changes, n, &changed, error);
         if (!xml) {
             g_prefix_error(error, "domain %s: %s: ", vdom->name, call->operation);

@@ -121,7 +121,7 @@ domain_new(const char *uuid, const char *name)
     return d;
 }
 
-static void
+static JsonObject *
 timeline_add(HookdDomain *d, gint64 at, const char *kind, const char *what)
 {
     JsonObject *e = json_object_new();
@@ -134,6 +134,7 @@ timeline_add(HookdDomain *d, gint64 at, const char *kind, const char *what)
     if (d->timeline->len >= TIMELINE_MAX)
         g_ptr_array_remove_index(d->timeline, 0);
     g_ptr_array_add(d->timeline, e);
+    return e;
 }
 
 void
@@ -152,14 +153,23 @@ void
 hookd_domain_set_pair_state(HookdDomain *d, HookdPair *p, HookdPairState state,
                             const char *reason)
 {
+    g_autofree char *what = NULL;
+    gint64 now = g_get_real_time();
+    JsonObject *e;
+
     if (p->state == state)
         return;
     g_message("domain %s: interface %s: %s -> %s (%s)", d->name, p->alias,
               hookd_pair_state_name(p->state), hookd_pair_state_name(state), reason);
-    hookd_domain_note(d, "state", "%s %s -> %s (%s)", p->alias,
-                      hookd_pair_state_name(p->state), hookd_pair_state_name(state), reason);
+    what = g_strdup_printf("%s %s -> %s (%s)", p->alias, hookd_pair_state_name(p->state),
+                           hookd_pair_state_name(state), reason);
+    e = timeline_add(d, now, "state", what);
+    json_object_set_string_member(e, "pair", p->alias);
+    json_object_set_string_member(e, "from", hookd_pair_state_name(p->state));
+    json_object_set_string_member(e, "to", hookd_pair_state_name(state));
+    json_object_set_string_member(e, "reason", reason);
     p->state = state;
-    p->state_since = g_get_real_time();
+    p->state_since = now;
     p->transitions++;
 }
 
@@ -208,6 +218,7 @@ pair_to_json(HookdPair *p)
     set_string_or_null(o, "no_vf", p->no_vf);
     json_object_set_object_member(o, "policy", json_object_ref(p->policy));
     set_string_or_null(o, "vf_alias", p->vf_alias);
+    json_object_set_boolean_member(o, "vf_defined", p->vf_defined);
     if (p->vf_pf) {
         JsonObject *vf = json_object_new();
         json_object_set_string_member(vf, "pf", p->vf_pf);
@@ -307,6 +318,7 @@ pair_from_json(JsonObject *o, GError **error)
     p->mode = g_strdup(member_string(o, "mode"));
     p->no_vf = g_strdup(member_string(o, "no_vf"));
     p->vf_alias = g_strdup(member_string(o, "vf_alias"));
+    p->vf_defined = json_object_get_boolean_member_with_default(o, "vf_defined", FALSE);
     if (json_object_has_member(o, "policy") &&
         JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "policy"))) {
         json_object_unref(p->policy);

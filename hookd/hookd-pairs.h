@@ -42,6 +42,13 @@ typedef struct {
     char *vf_pci;           /* kernel backend: PCI address */
     char *vf_netdev;        /* emulated backend: the VF's tap */
     char *vf_alias;         /* alias of the VF's device in the domain */
+    /* The VF's device is in the domain definition (native mode on the
+     * emulated backend, or after an incoming rewrite): QEMU plugs it, hookd
+     * never attaches it. */
+    gboolean vf_defined;
+    /* QEMU unplugged the VF for an outgoing migration (UNPLUG_PRIMARY);
+     * cleared when the migration fails. In memory only. */
+    gboolean migrating;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;
@@ -81,7 +88,8 @@ char **hookd_registry_uuids(HookdRegistry *reg);
 
 /* Locked: find the pair whose virtio alias or VF alias is @alias. */
 HookdPair *hookd_domain_find_pair(HookdDomain *dom, const char *alias);
-/* Locked: move a pair to @state (timestamped, on the timeline, logged). */
+/* Locked: move a pair to @state (timestamped, on the timeline with
+ * {"pair", "from", "to", "reason"}, logged). */
 void hookd_domain_set_pair_state(HookdDomain *dom, HookdPair *pair, HookdPairState state,
                                  const char *reason);
 void hookd_domain_set_phase(HookdDomain *dom, HookdDomainPhase phase);

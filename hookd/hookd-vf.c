@@ -93,6 +93,129 @@ hookd_vf_reserve(HookdVf *vf, const char *uuid, const char *domain, HookdPair *p
     return FALSE;
 }
 
+static gboolean
+vf_matches(SriovVf *svf, const char *netdev, const char *pci)
+{
+    return (netdev && g_strcmp0(sriov_vf_get_netdev(svf), netdev) == 0) ||
+           (pci && g_strcmp0(sriov_vf_get_pci_address(svf), pci) == 0);
+}
+
+gboolean
+hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair,
+                       const char *netdev, const char *pci, GError **error)
+{
+    g_autoptr(GPtrArray) all = sriov_pool_list(vf->pool);
+    g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func(g_free);
+    const char *named = netdev ? netdev : pci;
+    SriovVf *target = NULL, *svf;
+    gboolean ok = FALSE;
+    guint i;
+
+    if ((svf = sriov_pool_lookup(vf->pool, uuid, pair->alias))) {
+        if (vf_matches(svf, netdev, pci)) {
+            pair_set_vf(pair, svf);
+            return TRUE;
+        }
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                    "domain %s: interface %s: its VF device names %s but VF %u of PF %s is "
+                    "reserved for it", domain, pair->alias, named, sriov_vf_get_index(svf),
+                    sriov_vf_get_pf(svf));
+        return FALSE;
+    }
+    for (i = 0; i < all->len && !target; i++)
+        if (vf_matches(g_ptr_array_index(all, i), netdev, pci))
+            target = g_ptr_array_index(all, i);
+    if (!target) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "domain %s: interface %s: its VF device names %s, which is no VF of a "
+                    "configured PF on this host", domain, pair->alias, named);
+        return FALSE;
+    }
+    if (sriov_vf_get_domain(target) || sriov_vf_is_kept(target)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                    "domain %s: interface %s: VF %u of PF %s (%s) is %s", domain, pair->alias,
+                    sriov_vf_get_index(target), sriov_vf_get_pf(target), named,
+                    sriov_vf_is_kept(target) ? "kept for the host" : "in use by another domain");
+        return FALSE;
+    }
+    /* The pool hands out the first free VF of a PF: hold the free VFs
+     * before the named one under placeholder keys until the pair gets it,
+     * then give the placeholders back (nothing was configured on them). */
+    for (i = 0; i < all->len; i++) {
+        g_autoptr(GError) local = NULL;
+        char *key;
+
+        svf = sriov_pool_reserve(vf->pool, uuid, pair->alias, sriov_vf_get_pf(target), NULL, &local);
+        if (!svf) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: interface %s: %s",
+                        domain, pair->alias, local->message);
+            break;
+        }
+        if (svf == target) {
+            pair_set_vf(pair, svf);
+            ok = TRUE;
+            break;
+        }
+        /* Not it: hand it back and hold it under a placeholder key. */
+        if (!sriov_pool_release(vf->pool, svf, &local)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: interface %s: %s",
+                        domain, pair->alias, local->message);
+            break;
+        }
+        key = g_strdup_printf("%s#hold%u", pair->alias, i);
+        if (!sriov_pool_reserve(vf->pool, uuid, key, sriov_vf_get_pf(target), NULL, &local)) {
+            g_free(key);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: interface %s: %s",
+                        domain, pair->alias, local->message);
+            break;
+        }
+        g_ptr_array_add(held, key);
+    }
+    for (i = 0; i < held->len; i++) {
+        SriovVf *h = sriov_pool_lookup(vf->pool, uuid, g_ptr_array_index(held, i));
+        g_autoptr(GError) local = NULL;
+        if (h && !sriov_pool_release(vf->pool, h, &local))
+            g_warning("domain %s: %s", domain, local->message);
+    }
+    if (ok)
+        g_message("domain %s: interface %s: reserved VF %u of PF %s (%s, named by its definition)",
+                  domain, pair->alias, pair->vf_index, pair->vf_pf, named);
+    else if (error && !*error)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "domain %s: interface %s: could not reserve VF %u of PF %s", domain,
+                    pair->alias, sriov_vf_get_index(target), sriov_vf_get_pf(target));
+    return ok;
+}
+
+gboolean
+hookd_vf_set_steering(HookdVf *vf, const char *uuid, const char *domain, const HookdPair *pair,
+                      gboolean on)
+{
+    g_autoptr(GError) error = NULL;
+    SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC };
+    gboolean ok;
+
+    if (!svf)
+        return TRUE;
+    if (on) {
+        sriov_mac_parse(pair->mac, cfg.mac);
+        ok = sriov_pool_configure(vf->pool, svf, &cfg, &error);
+    } else {
+        ok = sriov_pool_clear_steering(vf->pool, svf, &error);
+    }
+    if (!ok) {
+        g_warning("domain %s: interface %s: VF %u of PF %s: steering not %s: %s", domain,
+                  pair->alias, sriov_vf_get_index(svf), sriov_vf_get_pf(svf),
+                  on ? "set" : "cleared", error->message);
+        return FALSE;
+    }
+    g_message("domain %s: interface %s: VF %u of PF %s: steering %s", domain, pair->alias,
+              sriov_vf_get_index(svf), sriov_vf_get_pf(svf),
+              on ? "to the VF" : "cleared (the VF gets nothing)");
+    return TRUE;
+}
+
 void
 hookd_vf_release(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair)
 {
@@ -199,6 +322,19 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
     if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, &error)))
         goto fail;
     cfg = pair_vf_config(vp);
+    if (pair->vf_defined) {
+        /* QEMU plugs the VF itself (its device is in the definition): set
+         * the VF up, with steering only if the pair is on the VF already
+         * (the steering policy, hookd-events.c, moves it later). */
+        if (pair->state != HOOKD_PAIR_VF_ACTIVE)
+            memset(cfg.mac, 0, sizeof(cfg.mac));
+        if (!sriov_pool_configure(vf->pool, svf, &cfg, &error))
+            goto fail;
+        g_message("domain %s: interface %s: VF %u of PF %s configured (its device is in the "
+                  "definition; steering %s)", domain, pair->alias, sriov_vf_get_index(svf),
+                  sriov_vf_get_pf(svf), pair->state == HOOKD_PAIR_VF_ACTIVE ? "on" : "off");
+        return;
+    }
     if (!sriov_pool_configure(vf->pool, svf, &cfg, &error) ||
         !sriov_pool_bind_vfio(vf->pool, svf, &error))
         goto fail;

@@ -49,3 +49,17 @@ struct _SriovPool *hookd_vf_pool(HookdVf *vf);
 
 /* For status: {"pfs", "vfs", "in_use", "kept_for_host", "free"}. */
 JsonObject *hookd_vf_status(HookdVf *vf);
+
+/* prepare begin of a domain whose definition already holds the pair's VF
+ * device (native mode, emulated stand-in): reserve exactly the VF whose tap
+ * (@netdev) or PCI address (@pci) the XML names. FALSE + one-line @error
+ * if that VF is unknown here or belongs to someone else. */
+gboolean hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domain,
+                                HookdPair *pair, const char *netdev, const char *pci,
+                                GError **error);
+
+/* Main loop: the embedded switch's MAC steering for the pair's VF, on
+ * (@on: the VM MAC is delivered to the VF) or cleared. Logged; a failure
+ * is logged and returned. No VF reserved: nothing to do (TRUE). */
+gboolean hookd_vf_set_steering(HookdVf *vf, const char *uuid, const char *domain,
+                               const HookdPair *pair, gboolean on);

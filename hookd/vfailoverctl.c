@@ -128,24 +128,36 @@ print_pairs(JsonObject *r, gboolean timeline)
             JsonArray *tl = json_object_get_array_member(d, "timeline");
             for (j = 0; tl && j < json_array_get_length(tl); j++) {
                 JsonObject *e = json_array_get_object_element(tl, j);
-                g_print("  %s %-5s %s\n", str_member(e, "at"), str_member(e, "kind"), str_member(e, "what"));
+                if (json_object_has_member(e, "from"))
+                    g_print("  %s state %s: %s -> %s (%s)\n", str_member(e, "at"), str_member(e, "pair"),
+                            str_member(e, "from"), str_member(e, "to"), str_member(e, "reason"));
+                else
+                    g_print("  %s %-5s %s\n", str_member(e, "at"), str_member(e, "kind"),
+                            str_member(e, "what"));
             }
         }
     }
 }
 
-/* The command's arguments as request members: vfs [PF], stats [PF [VF]];
- * the other commands take none. */
+/* The command's arguments as request members: vfs [PF], stats [PF [VF]],
+ * pairs [DOMAIN]; the other commands take none. */
 static gboolean
 set_arguments(JsonObject *request, int argc, char **argv, gboolean all)
 {
     const char *cmd = argv[1];
-    int max = g_strcmp0(cmd, "stats") == 0 ? 2 : g_strcmp0(cmd, "vfs") == 0 ? 1 : 0;
+    int max = g_strcmp0(cmd, "stats") == 0 ? 2
+            : g_strcmp0(cmd, "vfs") == 0 || g_strcmp0(cmd, "pairs") == 0 ? 1 : 0;
 
     if (argc - 2 > max) {
         g_printerr("vfailoverctl: %s takes %s\n", cmd,
-                   max == 2 ? "at most PF and VF" : max == 1 ? "at most one PF" : "no arguments");
+                   max == 2 ? "at most PF and VF"
+                   : g_strcmp0(cmd, "pairs") == 0 ? "at most one DOMAIN"
+                   : max == 1 ? "at most one PF" : "no arguments");
         return FALSE;
+    }
+    if (argc > 2 && g_strcmp0(cmd, "pairs") == 0) {
+        json_object_set_string_member(request, "domain", argv[2]);
+        return TRUE;
     }
     if (argc > 2)
         json_object_set_string_member(request, "pf", argv[2]);
@@ -279,7 +291,7 @@ main(int argc, char **argv)
     const char *path;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_summary(ctx, "Commands: status, pairs, vfs [PF], stats [PF [VF]], list-commands; "
+    g_option_context_set_summary(ctx, "Commands: status, pairs [DOMAIN], vfs [PF], stats [PF [VF]], list-commands; "
                                       "offline: validate-xml FILE, render-xml FILE (see vfailoverctl(8))");
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("vfailoverctl: %s\n", error->message);
