@@ -86,7 +86,7 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local stop=${TB_MIG_WINDOW%% *} unplug started
+    local stop=${TB_MIG_WINDOW%% *} unplug started begin=- ann=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$_tb_mig_count.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     started=-
@@ -94,9 +94,13 @@ migrate() {
         started=$(tb_vfoctl "$dst" --json --timeline pairs 2>/dev/null |
             jq -r '[.domains[].timeline[] | select(.what == "started begin") | .at_us] | last // empty')
         started=$(awk -v u="$started" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
+        begin=$(tb_vfoctl "$dst" --json --timeline pairs 2>/dev/null |
+            jq -r '[.domains[].timeline[] | select(.what | startswith("migrate begin")) | .at_us] | last // empty')
+        begin=$(awk -v u="$begin" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
+        ann=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.counters.announces')
     fi
     timing="$timing
-$kind:$src->$dst  source UNPLUG_PRIMARY ${unplug}s  dest hookd started (VF steered) ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
+$kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  dest hookd started (VF steered) ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" = vfailover ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
