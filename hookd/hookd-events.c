@@ -263,7 +263,7 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
          * then "active"; "failed"/"cancelled" make QEMU re-plug the VF. */
         if (strcmp(dev, "active") == 0 || strcmp(dev, "pre-switchover") == 0 ||
             strcmp(dev, "device") == 0 || strcmp(dev, "completed") == 0)
-            migration_unplugged(d, dom, "the guest released the VF (migration left wait-unplug)");
+            migration_unplugged(d, dom, "the guest released the VF: the migration left wait-unplug");
         else if (strcmp(dev, "failed") == 0 || strcmp(dev, "cancelled") == 0)
             migration_rolled_back(d, dom, "the migration failed: QEMU re-plugs the VF");
     }
