@@ -27,6 +27,8 @@ typedef struct {
     /* "DEVICE_ADDED" -> count, annotated domains (main loop) */
     GHashTable *event_counts;
     guint syncs;                /* resyncs done (registry lock) */
+    /* domain name -> HookdMigration* (managed migrations, registry lock) */
+    GHashTable *migrations;
     gint64 last_sync;           /* wall clock, µs */
 } HookdDaemon;
 
@@ -51,6 +53,14 @@ void hookd_hookops_plug_vfs(HookdDaemon *daemon, const char *uuid);
 /* Reconcile the registry with libvirt's live domains (hookd-sync.c); runs
  * on the main loop after every (re)connect. */
 void hookd_sync_domains(virConnectPtr conn, gpointer daemon);
+
+/* A copy of @p (for work done without the registry lock). */
+HookdPair *hookd_pair_copy(const HookdPair *p);
+
+/* Register the managed-migration commands migrate, migrate-status
+ * (hookd-migrate.c). */
+void hookd_migrate_register(HookdDaemon *daemon);
+void hookd_migrate_free_all(HookdDaemon *daemon);
 
 /* Register the control commands (hookd-commands.c). */
 void hookd_commands_register(HookdDaemon *daemon);

@@ -148,7 +148,14 @@ on_lifecycle(virConnectPtr conn, virDomainPtr vdom, int event, int detail, void 
     hookd_domain_note(dom, "event", "lifecycle %s %s", name, lifecycle_detail(event, detail));
     if (event == VIR_DOMAIN_EVENT_SUSPENDED && detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
         migration_unplugged(d, dom, "domain paused for the migration's last copy");
-    else if (event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+    else if (dom->incoming &&
+             ((event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED) ||
+              (event == VIR_DOMAIN_EVENT_STARTED && detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED))) {
+        /* Destination: the migration completed; VFs hookd hot-plugs
+         * (managed mode) can go in now. */
+        dom->incoming = FALSE;
+        hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
+    } else if (event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
         migration_rolled_back(d, dom, "domain resumed here: the migration failed");
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);
@@ -257,7 +264,7 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
          * negotiated STANDBY on the virtio interface: QEMU plugs the VF
          * device of the definition now. Steering moves at once: frames
          * wait in the VF's queue while the guest brings its link up. */
-        move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, "QEMU plugged the VF (failover negotiated)");
+        move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, "QEMU plugged the VF: failover negotiated");
     } else if (migration && dev) {
         /* Source: "wait-unplug" until the guest acknowledged the unplug,
          * then "active"; "failed"/"cancelled" make QEMU re-plug the VF. */

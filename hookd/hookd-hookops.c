@@ -179,6 +179,24 @@ save_for(HookdDaemon *d, HookdDomain *dom)
 
 /* ---- follow-up work on the main loop ---- */
 
+HookdPair *
+hookd_pair_copy(const HookdPair *p)
+{
+    HookdPair *copy = hookd_pair_new(p->alias, p->mac);
+    copy->mode = g_strdup(p->mode);
+    copy->no_vf = g_strdup(p->no_vf);
+    json_object_unref(copy->policy);
+    copy->policy = json_object_ref(p->policy);
+    copy->vf_pf = g_strdup(p->vf_pf);
+    copy->vf_index = p->vf_index;
+    copy->vf_pci = g_strdup(p->vf_pci);
+    copy->vf_netdev = g_strdup(p->vf_netdev);
+    copy->vf_alias = g_strdup(p->vf_alias);
+    copy->vf_defined = p->vf_defined;
+    copy->state = p->state;
+    return copy;
+}
+
 void
 hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
 {
@@ -196,21 +214,10 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
         name = g_strdup(dom->name);
         for (i = 0; i < dom->pairs->len; i++) {
             HookdPair *p = g_ptr_array_index(dom->pairs, i);
-            if (p->vf_pf && (p->vf_defined || p->state != HOOKD_PAIR_VF_ACTIVE)) {
-                HookdPair *copy = hookd_pair_new(p->alias, p->mac);
-                copy->mode = g_strdup(p->mode);
-                copy->no_vf = g_strdup(p->no_vf);
-                json_object_unref(copy->policy);
-                copy->policy = json_object_ref(p->policy);
-                copy->vf_pf = g_strdup(p->vf_pf);
-                copy->vf_index = p->vf_index;
-                copy->vf_pci = g_strdup(p->vf_pci);
-                copy->vf_netdev = g_strdup(p->vf_netdev);
-                copy->vf_alias = g_strdup(p->vf_alias);
-                copy->vf_defined = p->vf_defined;
-                copy->state = p->state;
-                g_ptr_array_add(todo, copy);
-            }
+            /* An incoming domain cannot take a hot-plug before it resumed
+             * here (RESUMED MIGRATED queues this again). */
+            if (p->vf_pf && (p->vf_defined || (p->state != HOOKD_PAIR_VF_ACTIVE && !dom->incoming)))
+                g_ptr_array_add(todo, hookd_pair_copy(p));
         }
     }
     hookd_registry_unlock(d->registry);
@@ -324,6 +331,7 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDoma
         return FALSE;
     hookd_domain_note(dom, "hook", "%s begin: %u pair(s) reserved", call->operation,
                       dom->pairs->len);
+    dom->incoming = strcmp(call->operation, "migrate") == 0;
     changes = g_new0(VfxIncoming, dom->pairs->len);
     vfs = g_new0(VfxVf, dom->pairs->len);
     for (i = 0; i < dom->pairs->len; i++) {

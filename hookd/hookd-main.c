@@ -117,6 +117,8 @@ on_signal(gpointer loop)
 static void
 daemon_clear(HookdDaemon *d)
 {
+    /* Waits for a managed migration in progress to finish. */
+    hookd_migrate_free_all(d);
     hookd_libvirt_free(d->libvirt);
     hookd_ctl_free(d->ctl);
     hookd_hook_free(d->hook);
@@ -204,6 +206,7 @@ main(int argc, char **argv)
         return 1;
     }
     hookd_commands_register(&d);
+    hookd_migrate_register(&d);
     sriov_ctl_register(d.ctl, hookd_vf_pool(d.vf));
     d.libvirt = hookd_libvirt_new(vf_config_get_string(cfg, "hookd", "libvirt-uri"),
                                   hookd_sync_domains, &d);

@@ -61,6 +61,9 @@ typedef struct {
     gint64 created;         /* wall clock, µs */
     GPtrArray *pairs;       /* HookdPair* */
     GPtrArray *timeline;    /* JsonObject* {at, kind, what}, newest last, bounded */
+    /* Created by an incoming migration that has not resumed here yet: VFs
+     * hookd hot-plugs wait for RESUMED/STARTED MIGRATED. In memory only. */
+    gboolean incoming;
 } HookdDomain;
 
 typedef struct _HookdRegistry HookdRegistry;

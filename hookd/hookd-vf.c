@@ -388,3 +388,37 @@ hookd_vf_status(HookdVf *vf)
     json_object_set_int_member(o, "free", vfs->len - used - kept);
     return o;
 }
+
+gboolean
+hookd_vf_detach(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domain,
+                const HookdPair *pair, GError **error)
+{
+    g_autoptr(VfxPair) vp = NULL;
+    g_autofree char *dev_xml = NULL;
+    SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
+    VfxVf target = { 0 };
+
+    if (!svf) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "domain %s: interface %s: no VF reserved", domain, pair->alias);
+        return FALSE;
+    }
+    if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, error)))
+        return FALSE;
+    target.pci_address = sriov_vf_get_pci_address(svf);
+    target.tap = sriov_vf_get_netdev(svf);
+    target.backend = target.pci_address ? VFX_BACKEND_KERNEL : VFX_BACKEND_EMULATED;
+    if (!(dev_xml = vfx_pair_render_vf(vp, &target, error)))
+        return FALSE;
+    if (virDomainDetachDeviceFlags(dom, dev_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        virErrorPtr err = virGetLastError();
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "domain %s: interface %s: cannot detach VF %u of PF %s: %s", domain,
+                    pair->alias, sriov_vf_get_index(svf), sriov_vf_get_pf(svf),
+                    err && err->message ? err->message : "unknown error");
+        return FALSE;
+    }
+    g_message("domain %s: interface %s: VF %u of PF %s detach requested", domain, pair->alias,
+              sriov_vf_get_index(svf), sriov_vf_get_pf(svf));
+    return TRUE;
+}

@@ -63,3 +63,9 @@ gboolean hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domai
  * is logged and returned. No VF reserved: nothing to do (TRUE). */
 gboolean hookd_vf_set_steering(HookdVf *vf, const char *uuid, const char *domain,
                                const HookdPair *pair, gboolean on);
+
+/* Managed migration (any thread, no registry lock; calls libvirt): detach
+ * the pair's VF device live (the XML hookd attached). DEVICE_REMOVED then
+ * moves the pair to VIRTIO_ACTIVE. FALSE + one-line @error. */
+gboolean hookd_vf_detach(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domain,
+                         const HookdPair *pair, GError **error);

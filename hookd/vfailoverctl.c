@@ -148,6 +148,15 @@ set_arguments(JsonObject *request, int argc, char **argv, gboolean all)
     int max = g_strcmp0(cmd, "stats") == 0 ? 2
             : g_strcmp0(cmd, "vfs") == 0 || g_strcmp0(cmd, "pairs") == 0 ? 1 : 0;
 
+    if (g_strcmp0(cmd, "migrate-status") == 0) {
+        if (argc != 3) {
+            g_printerr("vfailoverctl: migrate-status takes one DOMAIN\n");
+            return FALSE;
+        }
+        json_object_set_string_member(request, "domain", argv[2]);
+        return TRUE;
+    }
+
     if (argc - 2 > max) {
         g_printerr("vfailoverctl: %s takes %s\n", cmd,
                    max == 2 ? "at most PF and VF"
@@ -256,6 +265,49 @@ print_reply_text(const char *command, JsonObject *reply, gboolean timeline)
     print_json(reply);
 }
 
+/* migrate: poll migrate-status until the migration finished (bounded:
+ * 30 min); print the final status. 0 completed, 1 failed. */
+static int
+wait_migration(const char *path, VfConfig *cfg, const char *domain, gboolean json)
+{
+    gint64 deadline = g_get_monotonic_time() + 30 * 60 * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() < deadline) {
+        g_autoptr(JsonObject) req = json_object_new();
+        g_autoptr(JsonObject) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        JsonObject *m;
+        const char *state;
+
+        json_object_set_string_member(req, "command", "migrate-status");
+        json_object_set_string_member(req, "domain", domain);
+        reply = vf_socket_call(path, req, vf_config_get_int(cfg, "hookd", "max-message-bytes"),
+                               CTL_TIMEOUT_MS, &error);
+        if (!reply) {
+            g_printerr("vfailoverctl: migrate: hookd is not reachable on %s: %s\n", path,
+                       error->message);
+            return 1;
+        }
+        m = obj_member(reply, "migration");
+        state = m ? str_member(m, "state") : "-";
+        if (g_strcmp0(state, "completed") == 0 || g_strcmp0(state, "failed") == 0) {
+            if (json) {
+                print_json(m);
+            } else if (g_strcmp0(state, "completed") == 0) {
+                g_print("domain %s: migrated to %s (%" G_GINT64_FORMAT " ms)\n", domain,
+                        str_member(m, "dest_uri"), json_object_get_int_member_with_default(m, "duration_ms", 0));
+            } else {
+                g_printerr("vfailoverctl: migrate: domain %s: %s (rolled back: it runs here)\n",
+                           domain, str_member(m, "error"));
+            }
+            return g_strcmp0(state, "completed") == 0 ? 0 : 1;
+        }
+        g_usleep(200 * 1000);
+    }
+    g_printerr("vfailoverctl: migrate: domain %s: still not finished after 30 min\n", domain);
+    return 1;
+}
+
 /* validate-xml / render-xml: no daemon, exit 0 or 1 after one error line. */
 static int
 run_offline(const char *command, int argc, char **argv, gboolean json)
@@ -275,12 +327,14 @@ main(int argc, char **argv)
     g_autofree char *config_path = NULL;
     g_autofree char *socket_path = NULL;
     gboolean json = FALSE, timeline = FALSE, all = FALSE;
+    g_autofree char *mode = g_strdup("managed");
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
         { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "hookd control socket", "PATH" },
         { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print replies as JSON", NULL },
         { "timeline", 't', 0, G_OPTION_ARG_NONE, &timeline, "pairs: also print each domain's timeline", NULL },
         { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "stats: every VF, not only those in use", NULL },
+        { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode, "migrate: migration mode (managed)", "MODE" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS...] - control vfailover-hookd");
@@ -291,7 +345,7 @@ main(int argc, char **argv)
     const char *path;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_summary(ctx, "Commands: status, pairs [DOMAIN], vfs [PF], stats [PF [VF]], list-commands; "
+    g_option_context_set_summary(ctx, "Commands: status, pairs [DOMAIN], migrate DOMAIN DEST_URI --mode managed, migrate-status DOMAIN, vfs [PF], stats [PF [VF]], list-commands; "
                                       "offline: validate-xml FILE, render-xml FILE (see vfailoverctl(8))");
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("vfailoverctl: %s\n", error->message);
@@ -304,8 +358,22 @@ main(int argc, char **argv)
     vf_log_init("vfailoverctl", VF_LOG_QUIET, VF_LOG_TARGET_STDERR);
     if (g_strcmp0(argv[1], "validate-xml") == 0 || g_strcmp0(argv[1], "render-xml") == 0)
         return run_offline(argv[1], argc, argv, json);
-    if (!set_arguments(request, argc, argv, all))
+    if (g_strcmp0(argv[1], "migrate") == 0) {
+        if (argc != 4) {
+            g_printerr("vfailoverctl: migrate takes DOMAIN DEST_URI (and --mode managed)\n");
+            return 2;
+        }
+        if (g_strcmp0(mode, "managed") != 0) {
+            g_printerr("vfailoverctl: migrate: --mode must be 'managed' (native mode is libvirt's "
+                       "own: virsh migrate --live)\n");
+            return 2;
+        }
+        json_object_set_string_member(request, "domain", argv[2]);
+        json_object_set_string_member(request, "dest_uri", argv[3]);
+        json_object_set_string_member(request, "mode", mode);
+    } else if (!set_arguments(request, argc, argv, all)) {
         return 2;
+    }
 
     cfg = vf_config_load(config_path, &error);
     if (!cfg) {
@@ -326,6 +394,8 @@ main(int argc, char **argv)
                    json_object_get_string_member_with_default(reply, "error", "failed"));
         return 1;
     }
+    if (g_strcmp0(argv[1], "migrate") == 0)
+        return wait_migration(path, cfg, argv[2], json);
     if (json) {
         json_object_remove_member(reply, "ok");
         json_object_remove_member(reply, "protocol");

@@ -2,9 +2,11 @@
 # tests/lib/libvirt-host.sh and doc/architecture.md, Tests).
 EXTRA_DIST += tests/lib/libvirt-host.sh tests/libvirt/lib-hookd.sh tests/libvirt/data
 dist_check_SCRIPTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh \
-	tests/libvirt/test-hookd-vf.sh tests/libvirt/test-hookd-native.sh
+	tests/libvirt/test-hookd-vf.sh tests/libvirt/test-hookd-native.sh \
+	tests/libvirt/test-hookd-managed.sh
 TESTS += tests/libvirt/test-hook.sh tests/libvirt/test-hookd-libvirt.sh \
-	tests/libvirt/test-hookd-vf.sh tests/libvirt/test-hookd-native.sh
+	tests/libvirt/test-hookd-vf.sh tests/libvirt/test-hookd-native.sh \
+	tests/libvirt/test-hookd-managed.sh
 
 # The hook latency benchmark (run by hand: tests/bench/hook-latency).
 noinst_PROGRAMS += tests/bench/hook-latency-run

@@ -1,0 +1,268 @@
+/* Managed-mode migration, started from the control socket (`migrate`,
+ * vfailoverctl migrate): detach the domain's VFs live, wait (bounded) for
+ * DEVICE_REMOVED to move every pair to VIRTIO_ACTIVE (the steering policy
+ * switches the datapath and clears the VF steering), then run libvirt's
+ * peer-to-peer live migration. All of it on a worker thread: the main loop
+ * keeps serving events (DEVICE_REMOVED among them). On failure the VFs are
+ * plugged back on the main loop (DEVICE_ADDED -> VF_ACTIVE, steering back).
+ * The destination's hookd plugs its VF once the domain resumed there
+ * (hookd-events.c, RESUMED/STARTED MIGRATED). `migrate-status DOMAIN`
+ * reports the job. */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+#include <libvirt/virterror.h>
+
+#include "hookd-daemon.h"
+
+#define DETACH_TIMEOUT_US (15 * G_USEC_PER_SEC)
+
+typedef struct {
+    HookdDaemon *d;
+    char *uuid, *name, *dest_uri;
+    virDomainPtr dom;
+    char *state;        /* detaching, migrating, completed, failed */
+    char *error;
+    gint64 started, finished;
+    GThread *thread;
+} HookdMigration;
+
+static void
+migration_free(HookdMigration *m)
+{
+    if (!m)
+        return;
+    if (m->thread)
+        g_thread_join(m->thread);
+    if (m->dom)
+        virDomainFree(m->dom);
+    g_free(m->uuid);
+    g_free(m->name);
+    g_free(m->dest_uri);
+    g_free(m->state);
+    g_free(m->error);
+    g_free(m);
+}
+
+/* Registry lock taken here. */
+static void
+set_state(HookdMigration *m, const char *state, const char *error)
+{
+    HookdDomain *dom;
+
+    hookd_registry_lock(m->d->registry);
+    g_free(m->state);
+    m->state = g_strdup(state);
+    if (error) {
+        g_free(m->error);
+        m->error = g_strdup(error);
+    }
+    if (strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0)
+        m->finished = g_get_real_time();
+    dom = hookd_registry_find(m->d->registry, m->uuid);
+    if (dom)
+        hookd_domain_note(dom, "state", "managed migration to %s: %s%s%s", m->dest_uri, state,
+                          error ? ": " : "", error ? error : "");
+    hookd_registry_unlock(m->d->registry);
+    if (error)
+        g_warning("domain %s: managed migration to %s: %s", m->name, m->dest_uri, error);
+    else
+        g_message("domain %s: managed migration to %s: %s", m->name, m->dest_uri, state);
+}
+
+/* Pairs with a VF plugged now (copies). */
+static GPtrArray *
+plugged_pairs(HookdMigration *m)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)hookd_pair_free);
+    HookdDomain *dom;
+    guint i;
+
+    hookd_registry_lock(m->d->registry);
+    dom = hookd_registry_find(m->d->registry, m->uuid);
+    for (i = 0; dom && i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->vf_pf && p->state != HOOKD_PAIR_VIRTIO_ACTIVE)
+            g_ptr_array_add(out, hookd_pair_copy(p));
+    }
+    hookd_registry_unlock(m->d->registry);
+    return out;
+}
+
+static gpointer
+migrate_thread(gpointer data)
+{
+    HookdMigration *m = data;
+    g_autoptr(GPtrArray) pairs = plugged_pairs(m);
+    g_autoptr(GError) error = NULL;
+    gint64 deadline;
+    guint i;
+
+    for (i = 0; i < pairs->len; i++) {
+        if (!hookd_vf_detach(m->d->vf, m->dom, m->uuid, m->name, g_ptr_array_index(pairs, i),
+                             &error))
+            goto rollback;
+    }
+    /* DEVICE_REMOVED (main loop) moves the pairs; wait for it, bounded. */
+    deadline = g_get_monotonic_time() + DETACH_TIMEOUT_US;
+    while (pairs->len > 0) {
+        g_autoptr(GPtrArray) left = plugged_pairs(m);
+        if (left->len == 0)
+            break;
+        if (g_get_monotonic_time() > deadline) {
+            g_set_error(&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "the guest did not release its VF within %d s (no DEVICE_REMOVED)",
+                        (int)(DETACH_TIMEOUT_US / G_USEC_PER_SEC));
+            goto rollback;
+        }
+        g_usleep(20 * 1000);
+    }
+    set_state(m, "migrating", NULL);
+    if (virDomainMigrateToURI3(m->dom, m->dest_uri, NULL, 0,
+                               VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER) < 0) {
+        virErrorPtr err = virGetLastError();
+        g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "libvirt: %s",
+                    err && err->message ? err->message : "unknown error");
+        goto rollback;
+    }
+    set_state(m, "completed", NULL);
+    return NULL;
+
+rollback:
+    /* The domain keeps running here: plug its VFs back (DEVICE_ADDED moves
+     * the pairs to VF_ACTIVE and the steering back to the VF). */
+    set_state(m, "failed", error->message);
+    hookd_daemon_queue(m->d, hookd_hookops_plug_vfs, m->uuid);
+    return NULL;
+}
+
+static JsonObject *
+migration_json(HookdMigration *m)
+{
+    JsonObject *o = json_object_new();
+    g_autofree char *started = hookd_format_time(m->started);
+
+    json_object_set_string_member(o, "domain", m->name);
+    json_object_set_string_member(o, "dest_uri", m->dest_uri);
+    json_object_set_string_member(o, "mode", "managed");
+    json_object_set_string_member(o, "state", m->state);
+    json_object_set_string_member(o, "started", started);
+    if (m->finished) {
+        g_autofree char *finished = hookd_format_time(m->finished);
+        json_object_set_string_member(o, "finished", finished);
+        json_object_set_int_member(o, "duration_ms", (m->finished - m->started) / 1000);
+    }
+    if (m->error)
+        json_object_set_string_member(o, "error", m->error);
+    return o;
+}
+
+static gboolean
+cmd_migrate(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
+{
+    HookdDaemon *d = data;
+    const char *name = json_object_get_string_member_with_default(request, "domain", NULL);
+    const char *uri = json_object_get_string_member_with_default(request, "dest_uri", NULL);
+    const char *mode = json_object_get_string_member_with_default(request, "mode", "managed");
+    virConnectPtr conn = hookd_libvirt_conn(d->libvirt);
+    HookdMigration *m, *old;
+    HookdDomain *dom;
+    virDomainPtr vdom;
+
+    if (!name || !uri || strlen(name) > 256 || strlen(uri) > 1024) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "migrate needs \"domain\" and \"dest_uri\"");
+        return FALSE;
+    }
+    if (strcmp(mode, "managed") != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "mode '%.32s': only managed migrations are started by hookd (native mode "
+                    "is libvirt's own: virsh migrate --live)", mode);
+        return FALSE;
+    }
+    if (!conn) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "libvirt is not connected");
+        return FALSE;
+    }
+    m = g_new0(HookdMigration, 1);
+    m->d = d;
+    m->name = g_strdup(name);
+    m->dest_uri = g_strdup(uri);
+    m->state = g_strdup("detaching");
+    m->started = g_get_real_time();
+
+    hookd_registry_lock(d->registry);
+    dom = hookd_registry_find_by_name(d->registry, name);
+    old = g_hash_table_lookup(d->migrations, name);
+    if (!dom || dom->phase != HOOKD_DOMAIN_RUNNING || (old && !old->finished)) {
+        hookd_registry_unlock(d->registry);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %.256s: %s", name,
+                    !dom ? "not an annotated domain known to hookd"
+                    : dom->phase != HOOKD_DOMAIN_RUNNING ? "not running"
+                    : "a migration is already in progress");
+        migration_free(m);
+        return FALSE;
+    }
+    m->uuid = g_strdup(dom->uuid);
+    hookd_registry_unlock(d->registry);
+
+    vdom = virDomainLookupByUUIDString(conn, m->uuid);
+    if (!vdom) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "domain %s: not found in libvirt", name);
+        migration_free(m);
+        return FALSE;
+    }
+    m->dom = vdom;
+    hookd_registry_lock(d->registry);
+    g_hash_table_replace(d->migrations, g_strdup(name), m);   /* joins an older one */
+    if ((dom = hookd_registry_find(d->registry, m->uuid)))
+        hookd_domain_note(dom, "state", "managed migration to %s: started", uri);
+    hookd_registry_unlock(d->registry);
+    g_message("domain %s: managed migration to %s: started", name, uri);
+    m->thread = g_thread_new("hookd-migrate", migrate_thread, m);
+    json_object_set_object_member(reply, "migration", migration_json(m));
+    return TRUE;
+}
+
+static gboolean
+cmd_migrate_status(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
+{
+    HookdDaemon *d = data;
+    const char *name = json_object_get_string_member_with_default(request, "domain", NULL);
+    HookdMigration *m;
+
+    hookd_registry_lock(d->registry);
+    m = name ? g_hash_table_lookup(d->migrations, name) : NULL;
+    if (m)
+        json_object_set_object_member(reply, "migration", migration_json(m));
+    hookd_registry_unlock(d->registry);
+    if (!m) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no managed migration of domain '%.256s'",
+                    name ? name : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+hookd_migrate_register(HookdDaemon *d)
+{
+    d->migrations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)migration_free);
+    hookd_ctl_register(d->ctl, "migrate",
+                       "Managed-mode live migration: {\"domain\", \"dest_uri\", \"mode\": \"managed\"}; "
+                       "returns at once, see migrate-status", cmd_migrate, d);
+    hookd_ctl_register(d->ctl, "migrate-status",
+                       "The last managed migration of {\"domain\"}: state detaching|migrating|"
+                       "completed|failed", cmd_migrate_status, d);
+}
+
+void
+hookd_migrate_free_all(HookdDaemon *d)
+{
+    if (d->migrations)
+        g_hash_table_unref(d->migrations);
+    d->migrations = NULL;
+}
