@@ -132,8 +132,12 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
     name = port_name(domain, pair);
     req = request_new("pair-set-state", name);
     /* SWITCHING stays on the VF: until the guest lets go of it, net_failover
-     * drops what arrives on virtio (see the steering policy, hookd-events.c). */
-    json_object_set_string_member(req, "state", pair->state == HOOKD_PAIR_VIRTIO_ACTIVE ? "virtio" : "vf");
+     * drops what arrives on virtio (see the steering policy, hookd-events.c).
+     * A held pair (incoming migration) must not claim or announce the MAC
+     * while the VM still runs on the source. */
+    json_object_set_string_member(req, "state",
+                                  pair->state == HOOKD_PAIR_VIRTIO_ACTIVE && !pair->dp_held
+                                      ? "virtio" : "vf");
     if (!dp_call(dp, req, &error))
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,
                   error->message);

@@ -153,7 +153,19 @@ on_lifecycle(virConnectPtr conn, virDomainPtr vdom, int event, int detail, void 
               (event == VIR_DOMAIN_EVENT_STARTED && detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED))) {
         /* Destination: the migration completed; VFs hookd hot-plugs
          * (managed mode) can go in now. */
+        guint i;
+
         dom->incoming = FALSE;
+        for (i = 0; i < dom->pairs->len; i++) {
+            HookdPair *p = g_ptr_array_index(dom->pairs, i);
+            if (p->dp_held) {
+                /* Runs here now: a pair still on virtio claims and
+                 * announces its MAC. */
+                p->dp_held = FALSE;
+                hookd_domain_note(dom, "state", "%s: datapath released (the domain runs here)", p->alias);
+                apply_steering(d, dom, p);
+            }
+        }
         hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
     } else if (event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
         migration_rolled_back(d, dom, "domain resumed here: the migration failed");

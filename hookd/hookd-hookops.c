@@ -85,7 +85,8 @@ save_now(HookdDaemon *d)
  * from the XML of a fresh start) gets exactly that VF; others any VF of
  * their PF/pool. On failure everything done so far is undone. */
 static gboolean
-reserve_pairs(HookdDaemon *d, HookdDomain *dom, GHashTable *defined, GError **error)
+reserve_pairs(HookdDaemon *d, HookdDomain *dom, GHashTable *defined, gboolean incoming,
+              GError **error)
 {
     guint i;
 
@@ -95,6 +96,7 @@ reserve_pairs(HookdDaemon *d, HookdDomain *dom, GHashTable *defined, GError **er
         gboolean ok;
 
         p->vf_defined = dv != NULL;
+        p->dp_held = incoming;
         if (dv)
             ok = hookd_vf_reserve_exact(d->vf, dom->uuid, dom->name, p, dv->netdev, dv->pci, error);
         else
@@ -110,9 +112,11 @@ reserve_pairs(HookdDaemon *d, HookdDomain *dom, GHashTable *defined, GError **er
 /* Registry locked: the domain's record for a starting domain, created (with
  * reservations) unless an earlier hook of the same start already made it.
  * @call's XML names the VFs of pairs whose VF device is in the definition
- * (NULL: an incoming domain, whose VF devices name the source host's VFs). */
+ * (NULL: an incoming domain, whose VF devices name the source host's VFs).
+ * @incoming: a migration destination (the datapath holds its pairs). */
 static HookdDomain *
-ensure_preparing(HookdDaemon *d, VfxDomain *vdom, const HookdHookCall *call, GError **error)
+ensure_preparing(HookdDaemon *d, VfxDomain *vdom, const HookdHookCall *call, gboolean incoming,
+                 GError **error)
 {
     g_autoptr(GHashTable) defined = NULL;
 
@@ -136,7 +140,7 @@ ensure_preparing(HookdDaemon *d, VfxDomain *vdom, const HookdHookCall *call, GEr
         }
     }
     dom = hookd_hookops_record(d, vdom, HOOKD_DOMAIN_PREPARING);
-    if (!reserve_pairs(d, dom, defined, error)) {
+    if (!reserve_pairs(d, dom, defined, incoming, error)) {
         hookd_registry_remove(d->registry, vdom->uuid);
         return NULL;
     }
@@ -247,7 +251,7 @@ static gboolean
 op_prepare(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomain *vdom,
            char **out_xml, GError **error)
 {
-    dom = ensure_preparing(d, vdom, call, error);
+    dom = ensure_preparing(d, vdom, call, FALSE, error);
     if (!dom)
         return FALSE;
     hookd_domain_note(dom, "hook", "prepare begin: %u pair(s) reserved", dom->pairs->len);
@@ -269,7 +273,7 @@ op_started(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomai
            char **out_xml, GError **error)
 {
     /* No record: hookd restarted between prepare and started; adopt. */
-    if (!dom && !(dom = ensure_preparing(d, vdom, call, error)))
+    if (!dom && !(dom = ensure_preparing(d, vdom, call, FALSE, error)))
         return FALSE;
     hookd_domain_note(dom, "hook", "started begin");
     /* A phase change moves no resource: persisted soon, not before the
@@ -326,7 +330,7 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDoma
     gboolean changed = FALSE;
     guint i, n = 0;
 
-    dom = ensure_preparing(d, vdom, NULL, error);
+    dom = ensure_preparing(d, vdom, NULL, strcmp(call->operation, "migrate") == 0, error);
     if (!dom)
         return FALSE;
     hookd_domain_note(dom, "hook", "%s begin: %u pair(s) reserved", call->operation,

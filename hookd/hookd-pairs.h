@@ -49,6 +49,10 @@ typedef struct {
     /* QEMU unplugged the VF for an outgoing migration (UNPLUG_PRIMARY);
      * cleared when the migration fails. In memory only. */
     gboolean migrating;
+    /* The domain does not run here yet (incoming migration): the datapath
+     * neither claims nor announces its MAC, whatever the state, until it
+     * resumed here. In memory only. */
+    gboolean dp_held;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;
