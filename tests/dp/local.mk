@@ -1,7 +1,7 @@
 # tests/dp/: vfailover-dp against real DPDK: net_virtio_user (dp-traffic)
 # plays the guest, net_af_packet on a veth in a test namespace is the wire.
 # The benchmarks tests/bench/datapath{,-idle} use the same tools.
-EXTRA_DIST += tests/bench/datapath tests/bench/datapath-idle tests/dp/lib.sh
+EXTRA_DIST += tests/bench/datapath tests/bench/datapath-idle tests/bench/datapath-ovs.sh tests/dp/lib.sh
 # failover/dp/local.mk is read only with DPDK; a tarball made without DPDK
 # must still carry the datapath's man page and unit template.
 EXTRA_DIST += doc/vfailover-dp.8 failover/dp/vfailover-dp.service.in
