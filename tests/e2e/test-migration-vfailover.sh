@@ -100,7 +100,7 @@ migrate() {
         ann=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.counters.announces')
     fi
     timing="$timing
-$kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  dest hookd started (VF steered) ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
+$kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" = vfailover ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
@@ -176,15 +176,9 @@ if [ $pinged != 0 ]; then
     diag "A fdb for the guest's MAC (steering left on the unplugged VF's tap?):"
     tb_exec A bridge fdb show br "$TB_PF" | grep -i "$TB_GUEST_MAC" | sed 's/^/#   /'
 fi
-# TODO(issue 7 part 1): hookd does not yet clear the VF's steering (its
-# static FDB entry on the tap) when the VF goes away, so nothing reaches
-# the datapath: an expected failure until it does (TAP TODO = XFAIL).
-_tap_n=$((_tap_n + 1))
-if [ $pinged = 0 ]; then
-    echo "ok $_tap_n - the guest answers through virtio (vfailover-dp) with the VF unplugged"
-else
-    echo "not ok $_tap_n - the guest answers through virtio (vfailover-dp) with the VF unplugged # TODO hookd leaves the MAC steered to the unplugged VF's tap"
-fi
+# hookd clears the VF's steering (its FDB entry on the tap) on
+# DEVICE_REMOVED: what is not steered floods to the datapath's port.
+ok $pinged "the guest answers through virtio (vfailover-dp) with the VF unplugged"
 
 diag "hookd timelines:"
 for h in A B; do
