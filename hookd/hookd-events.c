@@ -149,10 +149,10 @@ on_lifecycle(virConnectPtr conn, virDomainPtr vdom, int event, int detail, void 
     if (event == VIR_DOMAIN_EVENT_SUSPENDED && detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
         migration_unplugged(d, dom, "domain paused for the migration's last copy");
     else if (dom->incoming &&
-             ((event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED) ||
-              (event == VIR_DOMAIN_EVENT_STARTED && detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED))) {
-        /* Destination: the migration completed; VFs hookd hot-plugs
-         * (managed mode) can go in now. */
+             event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED) {
+        /* Destination: the migration completed and the domain runs here;
+         * VFs hookd hot-plugs (managed mode) can go in now. (STARTED
+         * MIGRATED comes when the incoming QEMU starts: far too early.) */
         guint i;
 
         dom->incoming = FALSE;

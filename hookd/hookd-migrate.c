@@ -6,7 +6,7 @@
  * keeps serving events (DEVICE_REMOVED among them). On failure the VFs are
  * plugged back on the main loop (DEVICE_ADDED -> VF_ACTIVE, steering back).
  * The destination's hookd plugs its VF once the domain resumed there
- * (hookd-events.c, RESUMED/STARTED MIGRATED). `migrate-status DOMAIN`
+ * (hookd-events.c, RESUMED MIGRATED). `migrate-status DOMAIN`
  * reports the job. */
 #include "config.h"
 

@@ -66,7 +66,7 @@ typedef struct {
     GPtrArray *pairs;       /* HookdPair* */
     GPtrArray *timeline;    /* JsonObject* {at, kind, what}, newest last, bounded */
     /* Created by an incoming migration that has not resumed here yet: VFs
-     * hookd hot-plugs wait for RESUMED/STARTED MIGRATED. In memory only. */
+     * hookd hot-plugs wait for RESUMED MIGRATED. In memory only. */
     gboolean incoming;
 } HookdDomain;
 
