@@ -9,7 +9,7 @@
 #   - a TCG guest with net_failover: a vhost-user virtio standby served by
 #     vfailover-dp and an e1000e VF stand-in on the VF hookd reserved;
 #   - live migrations A -> B -> A (native mode; managed mode once hookd has
-#     it) while vf-stream sends 100 packets/s each way between the guest
+#     it: vfailoverctl migrate --mode managed) while vf-stream sends 100 packets/s each way between the guest
 #     and a peer in the physical network; then the same guest without
 #     vfailover (plain QEMU failover on bridge ports) for comparison;
 #   - the per-migration loss table and each host's pair timeline.
@@ -60,10 +60,10 @@ run_rounds() {
             { echo "demo.sh: $kind migration $src -> $dst failed" >&2; return 1; }
         table="$table
 $(tb_loss_table_row)"
-        if [ "$kind" = native ] && [ "$(tb_result lost_outside)" -gt "$worst_vfo" ]; then
+        if [ "$kind" != baseline ] && [ "$(tb_result lost_outside)" -gt "$worst_vfo" ]; then
             worst_vfo=$(tb_result lost_outside)
         fi
-        if [ "$kind" = native ]; then
+        if [ "$kind" != baseline ]; then
             echo "VFs held for $name: host $dst: $(tb_vfo_vfs "$dst" | grep -c reserved)," \
                  "host $src: $(tb_vfo_vfs "$src" | grep -c reserved)"
         fi
@@ -76,18 +76,33 @@ tb_vfo_guest_start A demo && tb_wait_guest_ready demo 300 >/dev/null ||
     { echo "demo.sh: the guest did not come up (console: $(tb_console demo))" >&2; exit 1; }
 tb_vfoctl A pairs
 run_rounds native demo || exit 1
-if tb_vfoctl A list-commands 2>/dev/null | grep -qw migrate; then
-    say "managed mode: hookd has 'migrate', but this demo does not drive it yet"
-else
-    say "managed mode: not in this hookd yet (vfailoverctl migrate --mode managed) - skipped"
-fi
-say "pair timelines"
+say "pair timelines (native mode)"
 for h in A B; do
     echo "-- host $h"
     tb_vfoctl "$h" --timeline pairs
 done
 tb_virsh A destroy demo >/dev/null 2>&1
 tb_virsh B destroy demo >/dev/null 2>&1
+
+if tb_vfoctl A list-commands 2>/dev/null | grep -qw migrate; then
+    say "managed mode: booting a managed-mode guest on A (hookd hot-plugs its VF)"
+    TB_WAIT_PRIMARY=1
+    tb_vfo_managed_guest_start A demo-m && tb_wait_guest_ready demo-m 300 >/dev/null ||
+        { echo "demo.sh: the managed-mode guest did not come up" >&2; exit 1; }
+    TB_MIGRATE_CMD=tb_vfo_migrate_managed
+    run_rounds managed demo-m || exit 1
+    TB_MIGRATE_CMD=""
+    say "pair timelines (managed mode)"
+    for h in A B; do
+        echo "-- host $h"
+        tb_vfoctl "$h" --timeline pairs
+    done
+    tb_virsh A destroy demo-m >/dev/null 2>&1
+    tb_virsh B destroy demo-m >/dev/null 2>&1
+    TB_WAIT_PRIMARY=""
+else
+    say "managed mode: not in this hookd (vfailoverctl migrate --mode managed) - skipped"
+fi
 
 if [ $baseline = 1 ]; then
     say "the same guest WITHOUT vfailover (QEMU failover, e1000e + virtio on plain bridge ports)"
@@ -97,7 +112,7 @@ if [ $baseline = 1 ]; then
 fi
 
 say "packets lost per migration (100 pps each way; fwd = peer->guest, rev = guest->peer;"
-echo "   lost_out = lost outside QEMU's stop-and-copy window; native = with vfailover)"
+echo "   lost_out = lost outside QEMU's stop-and-copy window; native, managed = with vfailover)"
 echo "$table"
 echo
 echo "lost_outside_downtime (vfailover, worst migration): $worst_vfo"

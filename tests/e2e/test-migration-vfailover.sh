@@ -22,7 +22,7 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 27
+plan 33
 TB_VFAILOVER=1
 TB_GUEST_MAC=$(tb_random_mac)    # both guests: the peer's ARP entry stays right
 mac_hex=$(echo "$TB_GUEST_MAC" | tr -d :)
@@ -90,7 +90,7 @@ migrate() {
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$_tb_mig_count.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     started=-
-    if [ "$kind" = vfailover ]; then
+    if [ "$kind" != baseline ]; then
         started=$(tb_vfoctl "$dst" --json --timeline pairs 2>/dev/null |
             jq -r '[.domains[].timeline[] | select(.what == "started begin") | .at_us] | last // empty')
         started=$(awk -v u="$started" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
@@ -101,7 +101,7 @@ migrate() {
     fi
     timing="$timing
 $kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
-    if [ "$kind" = vfailover ]; then
+    if [ "$kind" != baseline ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
     else
@@ -138,13 +138,6 @@ for i in $(seq 1 20); do
 done
 ok $pinged "the peer in the physical network reaches the guest through the VF"
 
-# Managed mode is not asserted here until hookd has it.
-if tb_vfoctl A list-commands 2>/dev/null | grep -qw migrate; then
-    diag "TODO(issue 7 part 2): vfailoverctl has 'migrate': add the managed-mode round here"
-else
-    diag "TODO(issue 7 part 2): managed mode (vfailoverctl migrate DOM URI --mode managed) not in hookd yet"
-fi
-
 after_migration() {
     local src=$1 dst=$2
     [ "$(vfs_of "$dst")" = 1 ]
@@ -180,6 +173,18 @@ fi
 # DEVICE_REMOVED: what is not steered floods to the datapath's port.
 ok $pinged "the guest answers through virtio (vfailover-dp) with the VF unplugged"
 
+# Managed mode: hookd detaches the VF, migrates, re-plugs one on B.
+tb_virsh A destroy "$name" >/dev/null
+mname=vfmanaged
+console_ts "$mname"
+TB_WAIT_PRIMARY=1 tb_vfo_managed_guest_start A "$mname" &&
+    TB_WAIT_PRIMARY=1 tb_wait_guest_ready "$mname" 240 >/dev/null
+ok $? "managed-mode guest $mname booted on A and hookd hot-plugged its VF"
+name=$mname
+TB_WAIT_PRIMARY=1 TB_MIGRATE_CMD=tb_vfo_migrate_managed migrate managed "$mname" A B
+uuid=$(uuid_of B)
+after_migration A B
+
 diag "hookd timelines:"
 for h in A B; do
     tb_vfoctl "$h" --timeline pairs 2>&1 | sed "s/^/#   $h: /"
@@ -189,7 +194,7 @@ echo "$timing" | sed '/^$/d; s/^/#   /'
 diag "loss (packets; fwd = peer->guest, rev = guest->peer; lost_out = outside QEMU's STOP..RESUME):"
 diag "baseline (no vfailover):"
 echo "$btable" | sed 's/^/#   /'
-diag "vfailover (native mode):"
+diag "vfailover (native mode, then managed mode):"
 echo "$vtable" | sed 's/^/#   /'
 
 dir=$TB_DIR

@@ -44,7 +44,9 @@
 #   tb_wait_guest_ready NAME [TIMEOUT] [FROM_LINE]  master up, primary up
 #   tb_console_lines NAME     lines in the console log so far (a FROM_LINE)
 #   tb_migrate SRC DST NAME [VIRSH_MIGRATE_ARGS...]
-#                             live p2p migration; writes $TB_DIR/NAME.mig.N
+#                             live p2p migration (or the function/command
+#                             TB_MIGRATE_CMD SRC DST NAME ARGS when set,
+#                             e.g. tb_vfo_migrate_managed); writes $TB_DIR/NAME.mig.N
 #                             files and sets TB_MIG_WINDOW ("STOP RESUME"
 #                             epoch seconds from QEMU's events) and
 #                             TB_MIG_DOWNTIME_MS / TB_MIG_TOTAL_MS
@@ -408,6 +410,45 @@ tb_vfo_guest_start() {
     tb_virsh "$h" create "$xml" >/dev/null
 }
 
+# tb_vfo_managed_guest_start HOST NAME: a managed-mode guest (pair
+# ua-backup0, PF TB_PF; vhost-user standby as above, no VF in the
+# definition: hookd hot-plugs one after the start).
+tb_vfo_managed_guest_start() {
+    local h=$1 name=$2 xml
+    [ -n "${GUEST_KERNEL:-}" ] || tb_guest_image >/dev/null || return 1
+    TB_GUEST_MAC=${TB_GUEST_MAC:-$(tb_random_mac)}
+    xml=$TB_DIR/$name.xml
+    TB_GUEST_PRIMARY=0 TB_GUEST_SHARED_MEM=1 \
+    TB_GUEST_METADATA="    <vfo:failover xmlns:vfo='http://vfailover.org/schemas/domain/1.0' version='1'>
+      <vfo:pair alias='ua-backup0' mode='managed'>
+        <vfo:pf dev='$TB_PF'/>
+      </vfo:pair>
+    </vfo:failover>" \
+    TB_GUEST_BACKUP_IF="    <interface type='vhostuser'>
+      <mac address='@MAC@'/>
+      <source type='unix' path='/run/vfailover/vhost/$name.sock' mode='client'/>
+      <model type='virtio'/>
+      <teaming type='persistent'/>
+      <alias name='ua-backup0'/>
+      <address type='pci' bus='1' slot='0' function='0'/>
+    </interface>" \
+    TB_GUEST_QEMU_DEVICES="    <qemu:device alias='ua-backup0'>
+      <qemu:frontend>
+        <qemu:property name='vectors' type='unsigned' value='0'/>
+      </qemu:frontend>
+    </qemu:device>" \
+        tb_guest_xml "$name" > "$xml" || return 1
+    : > "$(tb_console "$name")"
+    tb_virsh "$h" create "$xml" >/dev/null
+}
+
+# tb_vfo_migrate_managed SRC DST NAME: vfailoverctl migrate --mode managed
+# on SRC (a TB_MIGRATE_CMD).
+tb_vfo_migrate_managed() {
+    tb_exec "$1" timeout 180 "$TB_VFOCTL" --config "$TB_VFO_CONF" migrate "$3" \
+        "qemu+tcp://$(_tb_addr "$2")/system" --mode managed
+}
+
 # tb_vfo_vfs HOST: the host's VFs as `PF INDEX STATE DOMAIN` lines.
 tb_vfo_vfs() {
     tb_vfoctl "$1" --json vfs | jq -r '.vfs[] | "\(.pf) \(.vf) \(.state) \(.domain // "-")"'
@@ -660,8 +701,14 @@ tb_migrate() {
     dstpid=$!
     sleep 1
     t0=$(date +%s.%N)
-    timeout 180 ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
-        migrate --live --p2p "$@" "$name" "qemu+tcp://$(_tb_addr "$dst")/system" > "$base.log" 2>&1
+    if [ -n "${TB_MIGRATE_CMD:-}" ]; then
+        # Another migration driver (e.g. vfailoverctl migrate --mode
+        # managed); it bounds its own time.
+        "$TB_MIGRATE_CMD" "$src" "$dst" "$name" "$@" > "$base.log" 2>&1
+    else
+        timeout 180 ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
+            migrate --live --p2p "$@" "$name" "qemu+tcp://$(_tb_addr "$dst")/system" > "$base.log" 2>&1
+    fi
     rc=$?
     t1=$(date +%s.%N)
     sleep 0.5
