@@ -146,4 +146,4 @@ gboolean sriov_link_state_parse(const char *text, SriovLinkState *state);
  * channel to use (NULL: open one to the kernel); the backend owns it. */
 typedef struct _SriovNl SriovNl;
 SriovBackend *sriov_kernel_backend_new(const char *sysfs_root, SriovNl *nl, GError **error);
-SriovBackend *sriov_emulated_backend_new(GError **error);
+SriovBackend *sriov_emulated_backend_new(SriovNl *nl, GError **error);

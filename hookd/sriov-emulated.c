@@ -5,7 +5,8 @@
  * tap on that bridge, named PFvN, given to the guest as a hot-plugged PCIe
  * e1000e by the libvirt side. Policy is enforced by real kernel features:
  *
- *   MAC steering   static FDB entry (MAC, VF VLAN) on the VF's tap; VF ports
+ *   MAC steering   static sticky FDB entry for the MAC on the VF's tap (a
+ *                  frame from another port does not move it); VF ports
  *                  have learning and unicast flooding off, so unicast reaches
  *                  a VF only through its configured MAC — as on a NIC, and
  *                  clearing steering (deleting the entry) stops delivery.
@@ -75,6 +76,7 @@ typedef struct {
     SriovBackend parent;
     SriovNl *nl;
     GHashTable *pfs;            /* name -> EmuPf* */
+    gboolean no_sticky;         /* the kernel refused NTF_STICKY once */
 } EmuBackend;
 
 static EmuBackend *
@@ -122,16 +124,20 @@ get_pf(EmuBackend *e, const char *pf, guint vf, GError **error)
 /* ---- netlink requests ---- */
 
 static gboolean
-talk(EmuBackend *e, struct nl_msg *msg, GError **error, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+talk_rc(EmuBackend *e, struct nl_msg *msg, int *rc_out, GError **error, const char *fmt, ...)
+    G_GNUC_PRINTF(5, 6);
 
-/* Send @msg; on failure the error is "<fmt...>: <errno text> (kernel: ...)". */
+/* Send @msg; on failure the error is "<fmt...>: <errno text> (kernel: ...)"
+ * and *rc_out (if given) the -errno. */
 static gboolean
-talk(EmuBackend *e, struct nl_msg *msg, GError **error, const char *fmt, ...)
+talk_rc(EmuBackend *e, struct nl_msg *msg, int *rc_out, GError **error, const char *fmt, ...)
 {
     g_autofree char *ext_ack = NULL;
     int rc = sriov_nl_talk(e->nl, msg, NULL, &ext_ack);
 
     nlmsg_free(msg);
+    if (rc_out)
+        *rc_out = rc;
     if (rc < 0) {
         g_autofree char *what = NULL;
         g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
@@ -148,6 +154,8 @@ talk(EmuBackend *e, struct nl_msg *msg, GError **error, const char *fmt, ...)
     }
     return TRUE;
 }
+
+#define talk(e, msg, error, ...) talk_rc(e, msg, NULL, error, __VA_ARGS__)
 
 static struct nl_msg *
 link_msg(int type, int flags, int family, int ifindex)
@@ -218,21 +226,52 @@ port_flags(EmuBackend *e, const char *port, gboolean vf_port, GError **error)
     return talk(e, msg, error, "cannot set the bridge port flags of %s", port);
 }
 
-/* `bridge fdb add|del MAC dev PORT master static` */
-static gboolean
-fdb(EmuBackend *e, const char *port, const guint8 mac[6], gboolean add, GError **error)
+static struct nl_msg *
+fdb_msg(int ifindex, const guint8 mac[6], gboolean add, gboolean sticky)
 {
     struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
                                             NLM_F_REQUEST | NLM_F_ACK |
                                             (add ? NLM_F_CREATE | NLM_F_REPLACE : 0));
-    struct ndmsg nd = { .ndm_family = AF_BRIDGE, .ndm_ifindex = ifindex_of(port),
-                        .ndm_state = NUD_NOARP, .ndm_flags = NTF_MASTER };
-    g_autofree char *text = sriov_mac_to_string(mac);
+    /* "static" is NUD_NOARP | NUD_REACHABLE for iproute2 */
+    struct ndmsg nd = { .ndm_family = AF_BRIDGE, .ndm_ifindex = ifindex,
+                        .ndm_state = NUD_NOARP | NUD_REACHABLE,
+                        .ndm_flags = NTF_MASTER | (sticky ? NTF_STICKY : 0) };
 
     if (!msg || nlmsg_append(msg, &nd, sizeof(nd), NLMSG_ALIGNTO) < 0)
         g_error("out of memory building a netlink message");
     nla_put(msg, NDA_LLADDR, 6, mac);
-    return talk(e, msg, error, "cannot %s the static FDB entry %s on %s",
+    return msg;
+}
+
+/* `bridge fdb replace|del MAC dev PORT master static sticky`. Sticky, because
+ * the bridge moves even a static entry to whatever port a frame with that
+ * source MAC comes in on (a port that learns: the uplink, when the VM's MAC
+ * shows up there during a migration, or the datapath announcing it); a NIC's
+ * embedded switch keeps a VF's MAC on the VF. If the kernel refuses the flag
+ * (EINVAL, EOPNOTSUPP) the entries are plain static ones from then on, with a
+ * warning; kernels before 5.0 have no sticky entries and ignore the flag. */
+static gboolean
+fdb(EmuBackend *e, const char *port, const guint8 mac[6], gboolean add, GError **error)
+{
+    g_autofree char *text = sriov_mac_to_string(mac);
+    g_autoptr(GError) local = NULL;
+    int idx = ifindex_of(port);
+    int rc = 0;
+
+    if (!e->no_sticky) {
+        if (talk_rc(e, fdb_msg(idx, mac, add, TRUE), &rc, &local,
+                    "cannot %s the static FDB entry %s on %s", add ? "add" : "remove", text, port))
+            return TRUE;
+        if (!add || (rc != -EINVAL && rc != -EOPNOTSUPP)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        g_warning("The kernel refuses sticky bridge FDB entries (%s): emulated VF steering "
+                  "entries are plain static ones, which a frame from another port with the "
+                  "VF's MAC moves", local->message);
+        e->no_sticky = TRUE;
+    }
+    return talk(e, fdb_msg(idx, mac, add, FALSE), error, "cannot %s the static FDB entry %s on %s",
                 add ? "add" : "remove", text, port);
 }
 
@@ -747,12 +786,11 @@ static const SriovBackendOps emu_ops = {
 };
 
 SriovBackend *
-sriov_emulated_backend_new(GError **error)
+sriov_emulated_backend_new(SriovNl *nl, GError **error)
 {
     EmuBackend *e;
-    SriovNl *nl = sriov_nl_open(error);
 
-    if (!nl)
+    if (!nl && !(nl = sriov_nl_open(error)))
         return NULL;
     e = g_new0(EmuBackend, 1);
     e->parent.ops = &emu_ops;

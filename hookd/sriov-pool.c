@@ -247,7 +247,7 @@ sriov_pool_new(VfConfig *cfg, const char *state_dir, const char *sysfs_root, GEr
     if (config_uses(cfg, "kernel") &&
         !(kernel = sriov_kernel_backend_new(sysfs_root, NULL, error)))
         return NULL;
-    if (config_uses(cfg, "emulated") && !(emulated = sriov_emulated_backend_new(error))) {
+    if (config_uses(cfg, "emulated") && !(emulated = sriov_emulated_backend_new(NULL, error))) {
         sriov_backend_free(kernel);
         return NULL;
     }

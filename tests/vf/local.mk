@@ -8,7 +8,8 @@ VF_TEST_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)
 VF_TEST_LIBS = $(SRIOV_LIBS) $(VF_COMMON_LIBS)
 
 check_PROGRAMS += tests/vf/test-sriov-kernel
-tests_vf_test_sriov_kernel_SOURCES = tests/vf/test-sriov-kernel.c $(VF_FAKE_SOURCES)
+tests_vf_test_sriov_kernel_SOURCES = tests/vf/test-sriov-kernel.c $(VF_FAKE_SOURCES) \
+	tests/vf/iproute2-capture.c tests/vf/iproute2-capture.h
 tests_vf_test_sriov_kernel_CPPFLAGS = $(VF_TEST_CPPFLAGS)
 tests_vf_test_sriov_kernel_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_kernel_LDADD = $(VF_TEST_LIBS)
@@ -21,7 +22,8 @@ tests_vf_test_sriov_pool_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_pool_LDADD = $(VF_TEST_LIBS)
 
 check_PROGRAMS += tests/vf/test-sriov-emulated
-tests_vf_test_sriov_emulated_SOURCES = tests/vf/test-sriov-emulated.c
+tests_vf_test_sriov_emulated_SOURCES = tests/vf/test-sriov-emulated.c \
+	tests/vf/iproute2-capture.c tests/vf/iproute2-capture.h
 tests_vf_test_sriov_emulated_CPPFLAGS = $(VF_TEST_CPPFLAGS)
 tests_vf_test_sriov_emulated_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_emulated_LDADD = $(VF_TEST_LIBS)

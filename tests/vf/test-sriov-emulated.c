@@ -4,7 +4,10 @@
  * guests by opening the VF taps, and plays the wire with packet sockets on
  * the veth peers. It asserts MAC steering, anti-spoof, 802.1Q and QinQ
  * tags, a TX rate cap (loosely: within 30 %), a disabled link, clearing
- * steering, counters, and that release leaves a clean VF. */
+ * steering, counters, and that release leaves a clean VF. The steering FDB
+ * entry is sticky (a frame with the VF's MAC from the uplink does not move
+ * it) and its requests are what `bridge fdb replace|del ... master static
+ * sticky` sends, byte for byte. */
 #include "config.h"
 
 #include <errno.h>
@@ -20,16 +23,22 @@
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <glib/gstdio.h>
 
+#include "sriov-netlink.h"
 #include "sriov-pool.h"
 #include "sriov-state.h"
+#include "iproute2-capture.h"
 #include "vf-test.h"
 
 #define TEST_ETHERTYPE 0x88b5   /* IEEE local experimental */
 #define MARK "vfailover-emu-test"
 
 static SriovPool *pool;
+static GByteArray *neigh_sent;     /* the last RTM_NEWNEIGH/DELNEIGH the backend sent */
+static gboolean refuse_sticky;     /* play a kernel that refuses NTF_STICKY */
 static char *state_dir;
 static char *conf_path;
 static VfConfig *cfg;
@@ -53,6 +62,62 @@ run_or_die(const char *const *argv)
     if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
                       &status, &error) || !g_spawn_check_wait_status(status, &error))
         g_error("%s %s: %s %s", argv[0], argv[1], error ? error->message : "", err ? err : "");
+}
+
+/* Sees every request of the pool's emulated backend before the kernel does. */
+static int
+nl_hook(const guint8 *req, gsize len, gpointer user_data)
+{
+    const struct nlmsghdr *h = (const struct nlmsghdr *)req;
+    const struct ndmsg *nd = (const struct ndmsg *)(req + NLMSG_HDRLEN);
+
+    if ((h->nlmsg_type != RTM_NEWNEIGH && h->nlmsg_type != RTM_DELNEIGH) ||
+        len < NLMSG_HDRLEN + sizeof(*nd))
+        return 0;
+    g_byte_array_set_size(neigh_sent, 0);
+    g_byte_array_append(neigh_sent, req, len);
+    if (refuse_sticky && h->nlmsg_type == RTM_NEWNEIGH && (nd->ndm_flags & NTF_STICKY))
+        return -EINVAL;
+    return 0;
+}
+
+/* The pool over an emulated backend whose requests nl_hook sees. */
+static SriovPool *
+pool_open(void)
+{
+    g_autoptr(GError) error = NULL;
+    SriovNl *nl = sriov_nl_open(&error);
+    SriovBackend *emu;
+    SriovPool *p;
+
+    g_assert_no_error(error);
+    sriov_nl_set_hook(nl, nl_hook, NULL);
+    emu = sriov_emulated_backend_new(nl, &error);
+    g_assert_no_error(error);
+    p = sriov_pool_new_with_backends(cfg, state_dir, NULL, emu, &error);
+    g_assert_no_error(error);
+    return p;
+}
+
+/* `bridge -d fdb show br BRIDGE` lines for @mac ("" if none). */
+static char *
+fdb_lines(const char *bridge, const guint8 mac[6])
+{
+    const char *const show[] = { "bridge", "-d", "fdb", "show", "br", bridge, NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *text = sriov_mac_to_string(mac);
+    g_auto(GStrv) lines = NULL;
+    GString *s = g_string_new(NULL);
+    int status;
+    char **l;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)show, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, NULL));
+    lines = g_strsplit(out, "\n", -1);
+    for (l = lines; *l; l++)
+        if (g_str_has_prefix(*l, text))
+            g_string_append_printf(s, "%s\n", *l);
+    return g_string_free(s, FALSE);
 }
 
 static int
@@ -314,6 +379,67 @@ test_steering_and_vlan(void)
     }
 }
 
+/* The steering entry stays on the VF's port whatever arrives from another
+ * one: a frame with the VF's MAC as source from the wire (the VM's MAC
+ * announced from elsewhere during a migration) would move a plain static
+ * entry to the uplink, which learns, and unicast for the VF would go there. */
+static void
+test_steering_sticky(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) as_a = frame(MAC_FAR, MAC_A, NULL, 0, 0);
+    g_autoptr(GByteArray) to_a = frame(MAC_A, MAC_FAR, NULL, 0, 0);
+    g_autoptr(GPtrArray) got = NULL;
+    g_autofree char *lines = NULL;
+    g_autofree char *mac = sriov_mac_to_string(MAC_A);
+    SriovVfConfig steer = { .set = SRIOV_VF_SET_MAC };
+    guint i;
+
+    /* our delete is iproute2's, byte for byte (the kernel refuses
+     * iproute2's: the entry is gone already) */
+    g_assert_true(sriov_pool_clear_steering(pool, vfs[0], &error));
+    g_assert_no_error(error);
+    {
+        const char *const del[] = { "bridge", "fdb", "del", mac, "dev", "vfbr0v0", "master",
+                                    "static", "sticky", NULL };
+        g_autoptr(GByteArray) theirs = iproute2_capture(del, RTM_DELNEIGH, AF_BRIDGE);
+        g_autoptr(GByteArray) ours = g_byte_array_ref(neigh_sent);
+        iproute2_assert_same_request(ours, theirs, "bridge fdb del ... master static sticky");
+        neigh_sent = g_byte_array_new();
+    }
+    memcpy(steer.mac, MAC_A, 6);
+    g_assert_true(sriov_pool_configure(pool, vfs[0], &steer, &error));
+    g_assert_no_error(error);
+    lines = fdb_lines("vfbr0", MAC_A);
+    g_test_message("FDB: %s", lines);
+    g_assert_true(g_str_has_prefix(lines, "52:54:00:aa:00:01 dev vfbr0v0 "));
+    g_assert_nonnull(strstr(lines, " sticky "));
+    g_assert_nonnull(strstr(lines, " static"));
+    g_clear_pointer(&lines, g_free);
+
+    /* the VF's MAC comes in from the wire (the uplink learns) */
+    for (i = 0; i < 3; i++)
+        send_frame(wire0, as_a);
+    drain(taps[0], FALSE);
+    lines = fdb_lines("vfbr0", MAC_A);
+    g_assert_true(g_str_has_prefix(lines, "52:54:00:aa:00:01 dev vfbr0v0 "));
+    g_assert_cmpuint(strlen(lines), ==, strchr(lines, '\n') - lines + 1);   /* one entry */
+    send_frame(wire0, to_a);
+    got = collect(taps[0], FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 1);    /* still steered to the VF */
+
+    /* last (iproute2's request really replaces the entry): our add is
+     * iproute2's, byte for byte */
+    {
+        const char *const add[] = { "bridge", "fdb", "replace", mac, "dev", "vfbr0v0", "master",
+                                    "static", "sticky", NULL };
+        g_autoptr(GByteArray) theirs = iproute2_capture(add, RTM_NEWNEIGH, AF_BRIDGE);
+        g_autoptr(GByteArray) ours = g_byte_array_ref(neigh_sent);
+        iproute2_assert_same_request(ours, theirs, "bridge fdb replace ... master static sticky");
+        neigh_sent = g_byte_array_new();
+    }
+}
+
 static void
 test_antispoof(void)
 {
@@ -555,8 +681,7 @@ test_crash_and_reconcile(void)
 
     /* "crash": the pool goes away without releasing */
     sriov_pool_free(pool);
-    pool = sriov_pool_new(cfg, state_dir, NULL, &error);
-    g_assert_no_error(error);
+    pool = pool_open();
     vf = sriov_pool_lookup(pool, "dom-crash", "net0");
     g_assert_nonnull(vf);
     g_assert_true(sriov_pool_reconcile(pool, NULL, &error));
@@ -572,6 +697,47 @@ test_crash_and_reconcile(void)
     g_assert_true(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &rules,
                                NULL, &status, &error));
     g_assert_null(strstr(rules, "vfbr1v0"));
+}
+
+/* A kernel that refuses sticky entries: steering still works, with plain
+ * static entries (and one warning). */
+static void
+test_sticky_refused(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) to_x = NULL;
+    g_autoptr(GPtrArray) got = NULL;
+    g_autofree char *lines = NULL;
+    static const guint8 MAC_Y[6] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x0a };
+    SriovVfConfig c = { .set = SRIOV_VF_SET_MAC };
+    SriovVf *vf;
+    int tap;
+
+    memcpy(c.mac, MAC_Y, 6);
+    vf = sriov_pool_reserve(pool, "dom-nosticky", "net0", "vfbr1", NULL, &error);
+    g_assert_no_error(error);
+    refuse_sticky = TRUE;
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                          "The kernel refuses sticky bridge FDB entries (cannot add the static "
+                          "FDB entry 52:54:00:aa:00:0a on vfbr1v0: Invalid argument)*");
+    g_assert_true(sriov_pool_configure(pool, vf, &c, &error));
+    g_test_assert_expected_messages();
+    g_assert_no_error(error);
+    lines = fdb_lines("vfbr1", MAC_Y);
+    g_assert_true(g_str_has_prefix(lines, "52:54:00:aa:00:0a dev vfbr1v0 "));
+    g_assert_null(strstr(lines, "sticky"));
+    g_assert_nonnull(strstr(lines, " static"));
+
+    tap = tap_open("vfbr1v0");
+    wait_port_forwarding(wire1, tap);
+    to_x = frame(MAC_Y, MAC_FAR, NULL, 0, 0);
+    send_frame(wire1, to_x);
+    got = collect(tap, FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 1);
+    close(tap);
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_assert_no_error(error);
+    refuse_sticky = FALSE;
 }
 
 static void
@@ -611,8 +777,8 @@ setup(void)
         -1, NULL));
     cfg = vf_config_load(conf_path, &error);
     g_assert_no_error(error);
-    pool = sriov_pool_new(cfg, state_dir, NULL, &error);
-    g_assert_no_error(error);
+    neigh_sent = g_byte_array_new();
+    pool = pool_open();
 
     memcpy(c0.mac, MAC_A, 6);
     memcpy(c1.mac, MAC_B, 6);
@@ -657,6 +823,7 @@ main(int argc, char **argv)
         vf_test_skip_all("needs root (network namespace, bridges, taps, nftables, tc)");
     setup();
     g_test_add_func("/sriov-emulated/steering-and-vlan", test_steering_and_vlan);
+    g_test_add_func("/sriov-emulated/steering-sticky", test_steering_sticky);
     g_test_add_func("/sriov-emulated/antispoof", test_antispoof);
     g_test_add_func("/sriov-emulated/qinq", test_qinq);
     g_test_add_func("/sriov-emulated/rate", test_rate);
@@ -664,8 +831,10 @@ main(int argc, char **argv)
     g_test_add_func("/sriov-emulated/stats", test_stats);
     g_test_add_func("/sriov-emulated/release-restores", test_release_restores);
     g_test_add_func("/sriov-emulated/crash-and-reconcile", test_crash_and_reconcile);
+    g_test_add_func("/sriov-emulated/sticky-refused", test_sticky_refused);
     rc = g_test_run();
     sriov_pool_free(pool);
+    g_byte_array_unref(neigh_sent);
     vf_config_free(cfg);
     g_unlink(conf_path);
     {

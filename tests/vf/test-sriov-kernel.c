@@ -29,6 +29,7 @@
 #include "sriov-netlink.h"
 #include "fake-sysfs.h"
 #include "fake-pf.h"
+#include "iproute2-capture.h"
 #include "vf-test.h"
 
 static gboolean in_netns;   /* private netns with bridge "pf0" */
@@ -509,69 +510,6 @@ test_parse_real_kernel_message(void)
     }
 }
 
-/* The bytes of the last message of netlink type @type (and, if @family >= 0,
- * that ifinfomsg family) that ran under strace, from its -e write=all dump. */
-static GByteArray *
-strace_capture(const char *const *ip_args, guint16 type, int family)
-{
-    g_autofree char *log = g_strdup_printf("%s/vf-strace-%d.log", g_get_tmp_dir(), (int)getpid());
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-    GByteArray *found = NULL;
-    GByteArray *cur = NULL;
-    guint i;
-
-    g_ptr_array_add(argv, (char *)"strace");
-    g_ptr_array_add(argv, (char *)"-qq");
-    g_ptr_array_add(argv, (char *)"-e");
-    g_ptr_array_add(argv, (char *)"trace=sendmsg,sendto");
-    g_ptr_array_add(argv, (char *)"-e");
-    g_ptr_array_add(argv, (char *)"write=all");
-    g_ptr_array_add(argv, (char *)"-o");
-    g_ptr_array_add(argv, log);
-    g_ptr_array_add(argv, (char *)"ip");
-    for (i = 0; ip_args[i]; i++)
-        g_ptr_array_add(argv, (char *)ip_args[i]);
-    g_ptr_array_add(argv, NULL);
-    (void)run((const char *const *)argv->pdata, NULL);   /* ip fails: EOPNOTSUPP */
-    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    unlink(log);
-
-    lines = g_strsplit(text, "\n", -1);
-    for (i = 0; lines[i]; i++) {
-        const char *l = lines[i];
-        if (g_str_has_prefix(l, " | ") && strlen(l) > 10) {
-            /* " | 00000  30 00 00 00 ...  ascii |": hex in columns 10..58 */
-            g_autofree char *hex = g_strndup(l + 10, 49);
-            g_auto(GStrv) tok = g_strsplit_set(hex, " ", -1);
-            char **t;
-            if (!cur)
-                cur = g_byte_array_new();
-            for (t = tok; *t; t++) {
-                if (strlen(*t) == 2 && g_ascii_isxdigit((*t)[0]) && g_ascii_isxdigit((*t)[1])) {
-                    guint8 b = (guint8)g_ascii_strtoull(*t, NULL, 16);
-                    g_byte_array_append(cur, &b, 1);
-                }
-            }
-        } else if (cur) {
-            const struct nlmsghdr *h = (const struct nlmsghdr *)cur->data;
-            if (cur->len >= sizeof(*h) + 1 && h->nlmsg_type == type &&
-                (family < 0 || cur->data[sizeof(*h)] == family)) {
-                if (found)
-                    g_byte_array_unref(found);
-                found = cur;
-            } else {
-                g_byte_array_unref(cur);
-            }
-            cur = NULL;
-        }
-    }
-    if (cur)
-        g_byte_array_unref(cur);
-    return found;
-}
-
 typedef struct {
     const char *ip_args;        /* after "ip link set dev pf0 vf 3" */
     SriovVfConfig cfg;
@@ -585,27 +523,6 @@ capture_hook(const guint8 *req, gsize len, gpointer user_data)
     if (out->len == 0)
         g_byte_array_append(out, req, len);
     return 0;   /* and send it: the real kernel answers */
-}
-
-static void
-assert_same_request(GByteArray *ours, GByteArray *theirs, const char *what)
-{
-    g_assert_nonnull(theirs);
-    g_assert_cmpuint(ours->len, >=, 16);
-    /* seq and pid aside */
-    memset(ours->data + 8, 0, 8);
-    memset(theirs->data + 8, 0, 8);
-    if (ours->len != theirs->len || memcmp(ours->data, theirs->data, ours->len) != 0) {
-        guint i;
-        GString *s = g_string_new(NULL);
-        g_string_append_printf(s, "%s: ours (%u bytes):", what, ours->len);
-        for (i = 0; i < ours->len; i++)
-            g_string_append_printf(s, " %02x", ours->data[i]);
-        g_string_append_printf(s, "\n iproute2 (%u bytes):", theirs->len);
-        for (i = 0; i < theirs->len; i++)
-            g_string_append_printf(s, " %02x", theirs->data[i]);
-        g_error("%s", s->str);
-    }
 }
 
 static void
@@ -671,9 +588,9 @@ test_wire_vs_iproute2(void)
     g_assert_no_error(error);
 
     for (i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *cmd = g_strdup_printf("link set dev pf0 vf 3 %s", cases[i].ip_args);
+        g_autofree char *cmd = g_strdup_printf("ip link set dev pf0 vf 3 %s", cases[i].ip_args);
         g_auto(GStrv) args = g_strsplit(cmd, " ", -1);
-        g_autoptr(GByteArray) theirs = strace_capture((const char *const *)args, RTM_NEWLINK, -1);
+        g_autoptr(GByteArray) theirs = iproute2_capture((const char *const *)args, RTM_NEWLINK, -1);
         g_autoptr(GError) set_error = NULL;
 
         g_byte_array_set_size(ours, 0);
@@ -681,32 +598,32 @@ test_wire_vs_iproute2(void)
         g_assert_false(be->ops->vf_set_config(be, "pf0", 3, &cases[i].cfg, &set_error));
         g_assert_error(set_error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED);
         assert_error_mentions(set_error, "PF pf0 VF 3: cannot set", "Operation not supported");
-        assert_same_request(ours, theirs, cmd);
-        g_test_message("ok: ip %s", cmd);
+        iproute2_assert_same_request(ours, theirs, cmd);
+        g_test_message("ok: %s", cmd);
     }
 
     /* the reads: counters as `ip -s link show dev pf0` asks for them... */
     {
-        const char *const show[] = { "-s", "link", "show", "dev", "pf0", NULL };
-        g_autoptr(GByteArray) theirs = strace_capture(show, RTM_GETLINK, AF_PACKET);
+        const char *const show[] = { "ip", "-s", "link", "show", "dev", "pf0", NULL };
+        g_autoptr(GByteArray) theirs = iproute2_capture(show, RTM_GETLINK, AF_PACKET);
         SriovVfStats st;
 
         g_byte_array_set_size(ours, 0);
         g_assert_false(be->ops->vf_get_stats(be, "pf0", 0, &st, &error));
         g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
         g_clear_error(&error);
-        assert_same_request(ours, theirs, "ip -s link show dev pf0");
+        iproute2_assert_same_request(ours, theirs, "ip -s link show dev pf0");
     }
     /* ...settings without counters as iproute2's name lookup asks */
     {
-        const char *const show[] = { "link", "show", "dev", "pf0", NULL };
-        g_autoptr(GByteArray) theirs = strace_capture(show, RTM_GETLINK, AF_UNSPEC);
+        const char *const show[] = { "ip", "link", "show", "dev", "pf0", NULL };
+        g_autoptr(GByteArray) theirs = iproute2_capture(show, RTM_GETLINK, AF_UNSPEC);
         SriovVfConfig cfg;
 
         g_byte_array_set_size(ours, 0);
         g_assert_false(be->ops->vf_get_config(be, "pf0", 0, &cfg, &error));
         g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
-        assert_same_request(ours, theirs, "ip link show dev pf0 (its name lookup)");
+        iproute2_assert_same_request(ours, theirs, "ip link show dev pf0 (its name lookup)");
     }
 }
 
