@@ -235,6 +235,9 @@ cmd_stats(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
 	json_object_set_array_member(reply, "pairs", pairs);
 	json_object_set_int_member(reply, "mbufs_total", dp.n_mbufs);
 	json_object_set_int_member(reply, "mbufs_in_use", rte_mempool_in_use_count(dp.pool));
+	json_object_set_int_member(reply, "reserve_mbufs_in_use",
+				   rte_mempool_in_use_count(dp.reserve));
+	json_object_set_int_member(reply, "pool_exhausted", dp.reserve_episodes);
 	json_object_set_int_member(reply, "loops", dp.loops);
 	json_object_set_int_member(reply, "sleeps", dp.sleeps);
 	json_object_set_boolean_member(reply, "busy_poll", dp.busy_poll);

@@ -140,7 +140,8 @@ from_guest(const struct dp_table *t, unsigned int src)
 	unsigned int i;
 	int j;
 
-	nb = rte_vhost_dequeue_burst(vids[src], VIRTIO_TXQ, dp.pool, pkts, DP_BURST);
+	nb = rte_vhost_dequeue_burst(vids[src], VIRTIO_TXQ,
+				     unlikely(dp.use_reserve) ? dp.reserve : dp.pool, pkts, DP_BURST);
 	if (nb == 0)
 		return 0;
 	p->st.from_guest += nb;
@@ -205,20 +206,27 @@ announce(const struct dp_table *t, uint64_t now)
 	return sent;
 }
 
-/* Log pool exhaustion once per episode: dequeue cannot allocate, the
- * guests' frames wait in their rings (nothing is lost here). */
+/* Pool exhaustion (checked on idle passes: dequeue cannot allocate, so
+ * the passes are idle). The mbufs are mostly in the uplink's Tx ring,
+ * waiting for the PMD to see them sent: ask it to free them, and where it
+ * cannot (net_virtio has no tx_done_cleanup; most PMDs free completed
+ * mbufs only inside a Tx burst) dequeue into the reserve pool, whose Tx
+ * bursts let the PMD free the rest. Logged once per episode. */
 static void
-watch_pool(bool *exhausted)
+watch_pool(void)
 {
 	unsigned int avail = rte_mempool_avail_count(dp.pool);
 
-	if (!*exhausted && avail < DP_BURST) {
-		DP_LOG(WARNING, "mbuf pool exhausted (%u of %u in use): guest frames wait in their rings",
+	if (avail < DP_BURST && rte_eth_tx_done_cleanup(dp.uplink_port, 0, 0) >= 0)
+		avail = rte_mempool_avail_count(dp.pool);
+	if (!dp.use_reserve && avail < DP_BURST) {
+		DP_LOG(WARNING, "mbuf pool exhausted (%u of %u in use): dequeuing into the reserve pool until the uplink frees its Tx mbufs",
 		       dp.n_mbufs - avail, dp.n_mbufs);
-		*exhausted = true;
-	} else if (*exhausted && avail >= 4 * DP_BURST) {
+		dp.use_reserve = true;
+		dp.reserve_episodes++;
+	} else if (dp.use_reserve && avail >= 4 * DP_BURST) {
 		DP_LOG(INFO, "mbuf pool usable again (%u of %u in use)", dp.n_mbufs - avail, dp.n_mbufs);
-		*exhausted = false;
+		dp.use_reserve = false;
 	}
 }
 
@@ -227,7 +235,6 @@ dp_fwd_loop(void)
 {
 	const unsigned int thread_id = 0;
 	uint64_t idle = 0, empty = 0;
-	bool exhausted = false;
 	unsigned int i, work;
 
 	rte_rcu_qsbr_thread_register(dp.rcu, thread_id);
@@ -252,9 +259,10 @@ dp_fwd_loop(void)
 			idle = 0;
 			continue;
 		}
-		/* Counting the pool walks every lcore cache: not every pass. */
-		if ((++empty & 1023) == 0)
-			watch_pool(&exhausted);
+		/* Counting the pool walks every lcore cache: not every pass
+		 * (while on the reserve, every 64th). */
+		if ((++empty & (dp.use_reserve ? 63 : 1023)) == 0)
+			watch_pool();
 		if (dp.busy_poll)
 			continue;
 		idle++;

@@ -178,7 +178,9 @@ main(int argc, char **argv)
 out_port:
 	dp_port_close();
 	if (dp.pool)
-		DP_LOG(INFO, "stopped: %u mbufs still in use", rte_mempool_in_use_count(dp.pool));
+		DP_LOG(INFO, "stopped: %u mbufs still in use",
+		       rte_mempool_in_use_count(dp.pool) +
+		       (dp.reserve ? rte_mempool_in_use_count(dp.reserve) : 0));
 out_eal:
 	rte_eal_cleanup();
 	return rc;

@@ -128,6 +128,13 @@ dp_port_init(void)
 		       dp.n_mbufs, rte_strerror(rte_errno));
 		return -1;
 	}
+	dp.reserve = rte_pktmbuf_pool_create("dp_reserve", DP_RESERVE_MBUFS, 0, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!dp.reserve) {
+		DP_LOG(ERR, "cannot create the reserve pool of %u mbufs: %s (more memory: EAL -m)",
+		       DP_RESERVE_MBUFS, rte_strerror(rte_errno));
+		return -1;
+	}
 	if (probe_port(dp.uplink_args, &p1) < 0)
 		return -1;
 	if (!dp.uplink2_args) {

@@ -85,6 +85,8 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(c, "dropped_unknown", dp.up.dropped_unknown);
 	rte_tel_data_add_dict_u64(c, "alloc_failed", dp.up.alloc_failed);
 	rte_tel_data_add_dict_u64(c, "mbufs_in_use", rte_mempool_in_use_count(dp.pool));
+	rte_tel_data_add_dict_u64(c, "reserve_mbufs_in_use", rte_mempool_in_use_count(dp.reserve));
+	rte_tel_data_add_dict_u64(c, "pool_exhausted", dp.reserve_episodes);
 	rte_tel_data_add_dict_container(d, "uplink", c, 0);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #define DP_MAX_IPV4 4
 #define DP_BURST 32
 #define DP_ANNOUNCE_ROUNDS 3
+#define DP_RESERVE_MBUFS (4 * DP_BURST - 1)
 
 extern int dp_logtype;
 #define DP_LOG(level, fmt, ...) \
@@ -91,6 +92,13 @@ struct dp_ctx {
 	unsigned int promisc_refs;
 	bool promisc_logged;
 	struct rte_mempool *pool;
+	/* Dequeue falls back on this small pool while the main one is
+	 * exhausted: a PMD without tx_done_cleanup frees the mbufs its Tx
+	 * ring holds only inside a Tx burst, and with no mbuf to dequeue
+	 * into there would never be one. */
+	struct rte_mempool *reserve;
+	bool use_reserve;          /* worker-only */
+	uint64_t reserve_episodes; /* worker-written */
 	struct dp_uplink_stats up; /* worker-written */
 	/* Pairs: the list is owned by the control thread under lock; the
 	 * worker reads table (RCU). */

@@ -9,22 +9,44 @@
  *      [--count N] [--rate PPS] [--go-file F] [--drain-ms T] [--duration-s S]
  *      [--burst-gen]   (benchmark: send 32x64B bursts as fast as possible
  *                       guest->wire for --duration-s, print Mpps per second)
- * Output: "g2w sent=.. recv=.. dup=..", "w2g ...", "wire_rarp=.. wire_garp=..". */
+ *      [--late-guest DEVARGS]  the EAL probes only the wire (port 0); print
+ *                       "wire-ready", then attach the guest from DEVARGS
+ *                       (retrying until its vhost-user socket is there): for
+ *                       a wire the datapath's uplink must connect to first
+ *      [--vhost-rarp MAC]  at go, send VHOST_USER_SEND_RARP with MAC on the
+ *                       guest's vhost-user connection, as QEMU does after a
+ *                       migration (virtio-user has no API for it)
+ *      [--wire-hold-ms T]  at the first go, leave the wire unread for T ms
+ *      [--loopback]     the datapath's uplink loops back (net_ring): the
+ *                       guest's g2w stream (--wire-mac = the guest's MAC)
+ *                       comes back to the guest and is counted as "g2w recv"
+ *      [--wire-mac-table]  a net_vhost wire offers VIRTIO_NET_F_CTRL_MAC_ADDR,
+ *                       so a virtio-user uplink with cq=1 accepts MAC filter
+ *                       entries (virtio-user answers the control queue
+ *                       itself and does not filter: the entry is accepted,
+ *                       nothing more)
+ * Output: "g2w sent=.. recv=.. dup=..", "w2g ...", "wire_rarp=.. wire_garp=..
+ * ... vhost_rarp=N" (N: RARPs from the --vhost-rarp MAC seen on the wire). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_arp.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_vhost.h>
 
 #define TRAFFIC_ETHERTYPE 0x88b5
 #define TRAFFIC_MAGIC 0x56464450u /* "VFDP" */
@@ -44,7 +66,13 @@ struct stream {
 static struct rte_mempool *pool;
 static struct rte_ether_addr guest_mac, wire_mac;
 static struct stream streams[2]; /* 0: g2w, 1: w2g */
-static uint64_t wire_rarp, wire_garp, guest_other, wire_other;
+static uint64_t wire_rarp, wire_garp, guest_other, wire_other, vhost_rarp;
+static struct rte_ether_addr rarp_mac;
+static bool send_vhost_rarp;
+static uint64_t wire_hold_ms;
+static uint64_t wire_hold_until; /* timer cycles */
+static uint16_t gport = 0, wport = 1; /* guest, wire */
+static bool loopback; /* the uplink loops back: g2w frames come back to the guest */
 static uint32_t guest_ip, garp_ip; /* network order */
 static uint64_t count = 1000, rate = 10000, drain_ms = 1000, duration_s = 10, rounds = 1;
 static const char *go_file;
@@ -91,9 +119,14 @@ account(uint16_t port, struct rte_mbuf *m)
     const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
     uint16_t type = rte_be_to_cpu_16(eth->ether_type);
     const struct payload *pl = (const void *)(eth + 1);
-    uint32_t want = port == 0 ? 1 : 0;
+    uint32_t want = port == gport && !loopback ? 1 : 0;
 
-    if (port == 1 && rte_is_same_ether_addr(&eth->src_addr, &guest_mac)) {
+    if (port == wport && send_vhost_rarp && type == 0x8035 &&
+        rte_is_same_ether_addr(&eth->src_addr, &rarp_mac)) {
+        vhost_rarp++;
+        return;
+    }
+    if (port == wport && rte_is_same_ether_addr(&eth->src_addr, &guest_mac)) {
         if (type == 0x8035) {
             wire_rarp++;
             return;
@@ -107,7 +140,7 @@ account(uint16_t port, struct rte_mbuf *m)
     }
     if (type != TRAFFIC_ETHERTYPE || rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*pl) ||
         pl->magic != TRAFFIC_MAGIC || pl->stream != want) {
-        if (port == 0)
+        if (port == gport)
             guest_other++;
         else
             wire_other++;
@@ -131,14 +164,18 @@ poll_rx(void)
 {
     struct rte_mbuf *pkts[BURST];
     unsigned int total = 0;
-    uint16_t port, n, i;
+    const uint16_t ports[2] = { gport, wport };
+    uint16_t port, n, i, k;
 
-    for (port = 0; port < 2; port++) {
+    for (k = 0; k < 2; k++) {
+        port = ports[k];
+        if (port == wport && wire_hold_until && rte_get_timer_cycles() < wire_hold_until)
+            continue;
         n = rte_eth_rx_burst(port, 0, pkts, BURST);
         for (i = 0; i < n; i++) {
             if (!burst_gen)
                 account(port, pkts[i]);
-            else if (port == 1)
+            else if (port == wport)
                 streams[0].recv++;
         }
         if (n)
@@ -152,7 +189,7 @@ static void
 send_stream(uint32_t stream, uint32_t n)
 {
     struct rte_mbuf *pkts[BURST];
-    uint16_t port = stream == 0 ? 0 : 1;
+    uint16_t port = stream == 0 ? gport : wport;
     uint32_t i, k = 0, sent;
 
     for (i = 0; i < n; i++) {
@@ -202,8 +239,98 @@ send_guest_arp(void)
     arp->arp_data.arp_sha = guest_mac;
     arp->arp_data.arp_sip = guest_ip;
     arp->arp_data.arp_tip = guest_ip;
-    if (rte_eth_tx_burst(0, 0, &m, 1) != 1)
+    if (rte_eth_tx_burst(gport, 0, &m, 1) != 1)
         rte_pktmbuf_free(m);
+}
+
+/* VHOST_USER_SEND_RARP (request 19, payload: the MAC in a u64) on the
+ * guest's vhost-user connection: virtio-user keeps that socket to itself,
+ * so find it among our descriptors by its peer (or, in server mode, local)
+ * address. QEMU sends this after a migration when the guest cannot
+ * announce itself; rte_vhost then injects a RARP in its next dequeue. */
+static int
+vhost_send_rarp(const char *path)
+{
+    struct {
+        uint32_t request, flags, size;
+        uint64_t mac;
+    } __attribute__((packed)) msg = { 19, 0x1, 8, 0 };
+    struct dirent *de;
+    DIR *d = opendir("/proc/self/fd");
+    int sent = -1;
+
+    memcpy(&msg.mac, rarp_mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+    while (d && sent < 0 && (de = readdir(d))) {
+        struct sockaddr_un peer, local;
+        socklen_t pl = sizeof(peer), ll = sizeof(local);
+        int fd = atoi(de->d_name);
+
+        memset(&peer, 0, sizeof(peer));
+        memset(&local, 0, sizeof(local));
+        if (de->d_name[0] == '.' || getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 ||
+            peer.sun_family != AF_UNIX)
+            continue;
+        getsockname(fd, (struct sockaddr *)&local, &ll);
+        if (strcmp(peer.sun_path, path) != 0 && strcmp(local.sun_path, path) != 0)
+            continue;
+        if (send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) == (ssize_t)sizeof(msg))
+            sent = 0;
+    }
+    if (d)
+        closedir(d);
+    if (sent < 0)
+        fprintf(stderr, "dp-traffic: no vhost-user connection to %s found for SEND_RARP\n", path);
+    return sent;
+}
+
+/* The path= of the guest's devargs. */
+static void
+guest_path(const char *devargs, char *buf, size_t len)
+{
+    const char *p = strstr(devargs, "path=");
+    size_t n;
+
+    buf[0] = '\0';
+    if (!p)
+        return;
+    p += 5;
+    n = strcspn(p, ",");
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+}
+
+/* The devargs given with --vdev for a device whose name starts with @prefix. */
+static const char *
+vdev_args(int argc, char **argv, const char *prefix)
+{
+    for (int i = 1; i < argc - 1; i++)
+        if (strcmp(argv[i], "--vdev") == 0 && strncmp(argv[i + 1], prefix, strlen(prefix)) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+/* Offer VIRTIO_NET_F_CTRL_MAC_ADDR (23) on the net_vhost wire's socket,
+ * before the uplink connects and reads the features. */
+static int
+wire_offer_mac_table(const char *devargs)
+{
+    const char *p = devargs ? strstr(devargs, "iface=") : NULL;
+    char path[108];
+    uint64_t f;
+
+    if (!p) {
+        fprintf(stderr, "dp-traffic: --wire-mac-table needs a net_vhost wire with iface=\n");
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(p + 6, ","), p + 6);
+    if (rte_vhost_driver_get_features(path, &f) < 0 ||
+        rte_vhost_driver_set_features(path, f | (1ULL << 23)) < 0) {
+        fprintf(stderr, "dp-traffic: cannot set the features of %s\n", path);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -250,7 +377,7 @@ run_bench(void)
                 eth->dst_addr = wire_mac;
                 eth->ether_type = rte_cpu_to_be_16(TRAFFIC_ETHERTYPE);
             }
-            n = rte_eth_tx_burst(0, 0, pkts, BURST);
+            n = rte_eth_tx_burst(gport, 0, pkts, BURST);
             streams[0].sent += n;
             if (n < BURST)
                 rte_pktmbuf_free_bulk(pkts + n, BURST - n);
@@ -303,12 +430,21 @@ main(int argc, char **argv)
         { "burst-gen", no_argument, NULL, 'b' },
         { "rounds", required_argument, NULL, 'R' },
         { "guest-ip", required_argument, NULL, 'i' },
+        { "late-guest", required_argument, NULL, 'L' },
+        { "vhost-rarp", required_argument, NULL, 'V' },
+        { "wire-hold-ms", required_argument, NULL, 'H' },
+        { "wire-mac-table", no_argument, NULL, 'M' },
+        { "loopback", no_argument, NULL, 'l' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = "both";
+    const char *dir = "both", *late_guest = NULL, *gdevargs, *wdevargs;
+    bool mac_table = false;
+    char gpath[108] = "";
     uint64_t hz, t0, now, due, drain_end;
     int ret, c;
 
+    gdevargs = vdev_args(argc, argv, "virtio_user");
+    wdevargs = vdev_args(argc, argv, "net_vhost");
     ret = rte_eal_init(argc, argv);
     if (ret < 0) {
         fprintf(stderr, "dp-traffic: EAL init failed\n");
@@ -337,6 +473,17 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'L': late_guest = optarg; gdevargs = optarg; break;
+        case 'V':
+            if (rte_ether_unformat_addr(optarg, &rarp_mac) < 0) {
+                fprintf(stderr, "dp-traffic: bad --vhost-rarp MAC\n");
+                return 2;
+            }
+            send_vhost_rarp = true;
+            break;
+        case 'H': wire_hold_ms = strtoull(optarg, NULL, 10); break;
+        case 'M': mac_table = true; break;
+        case 'l': loopback = true; break;
         default:
             fprintf(stderr, "dp-traffic: bad option\n");
             return 2;
@@ -349,15 +496,42 @@ main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    if (rte_eth_dev_count_avail() < 2) {
+    if (gdevargs)
+        guest_path(gdevargs, gpath, sizeof(gpath));
+    if (rte_eth_dev_count_avail() < (late_guest ? 1 : 2)) {
         fprintf(stderr, "dp-traffic: need 2 ports (guest, wire), have %u\n",
                 rte_eth_dev_count_avail());
         return 2;
     }
     pool = rte_pktmbuf_pool_create("traffic", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                    rte_socket_id());
-    if (!pool || setup_port(0) < 0 || setup_port(1) < 0)
+    if (!pool)
         return 2;
+    if (late_guest) {
+        char name[RTE_DEV_NAME_MAX_LEN];
+        size_t n = strcspn(late_guest, ",");
+        int tries;
+
+        wport = 0;
+        if (setup_port(wport) < 0 || (mac_table && wire_offer_mac_table(wdevargs) < 0))
+            return 2;
+        printf("wire-ready\n");
+        fflush(stdout);
+        for (tries = 0; tries < 300 && !quit; tries++) {
+            if (rte_dev_probe(late_guest) == 0)
+                break;
+            usleep(100000);
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)n, late_guest);
+        if (tries == 300 || rte_eth_dev_get_port_by_name(name, &gport) != 0) {
+            fprintf(stderr, "dp-traffic: cannot attach the guest %s\n", late_guest);
+            return 2;
+        }
+        if (setup_port(gport) < 0)
+            return 2;
+    } else if (setup_port(gport) < 0 || setup_port(wport) < 0) {
+        return 2;
+    }
     streams[0].seen = calloc(count, 1);
     streams[1].seen = calloc(count, 1);
     printf("ready\n");
@@ -375,7 +549,7 @@ main(int argc, char **argv)
             memset(streams[1].seen, 0, count);
             for (int i = 0; i < 2; i++)
                 streams[i].sent = streams[i].recv = streams[i].dup = streams[i].foreign = 0;
-            wire_rarp = wire_garp = guest_other = wire_other = 0;
+            wire_rarp = wire_garp = guest_other = wire_other = vhost_rarp = 0;
         }
         /* Wait for the go signal, draining (and counting) meanwhile. */
         while (go_file && !quit && access(go, F_OK) != 0) {
@@ -384,6 +558,10 @@ main(int argc, char **argv)
         }
         if (guest_ip)
             send_guest_arp();
+        if (send_vhost_rarp)
+            vhost_send_rarp(gpath);
+        if (wire_hold_ms && round == 1)
+            wire_hold_until = rte_get_timer_cycles() + wire_hold_ms * rte_get_timer_hz() / 1000;
         if (burst_gen) {
             run_bench();
         } else {
@@ -411,14 +589,15 @@ main(int argc, char **argv)
         if (garp_ip)
             inet_ntop(AF_INET, &garp_ip, ipbuf, sizeof(ipbuf));
         printf("wire_rarp%s=%" PRIu64 " wire_garp=%" PRIu64 " guest_other=%" PRIu64
-               " wire_other=%" PRIu64 " garp_ip=%s\n", round > 1 ? "_next" : "", wire_rarp,
-               wire_garp, guest_other, wire_other, ipbuf);
+               " wire_other=%" PRIu64 " garp_ip=%s vhost_rarp=%" PRIu64 "\n",
+               round > 1 ? "_next" : "", wire_rarp, wire_garp, guest_other, wire_other, ipbuf,
+               vhost_rarp);
         fflush(stdout);
     }
-    rte_eth_dev_stop(0);
-    rte_eth_dev_stop(1);
-    rte_eth_dev_close(0);
-    rte_eth_dev_close(1);
+    rte_eth_dev_stop(gport);
+    rte_eth_dev_stop(wport);
+    rte_eth_dev_close(gport);
+    rte_eth_dev_close(wport);
     rte_eal_cleanup();
     return 0;
 }

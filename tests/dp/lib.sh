@@ -126,17 +126,19 @@ dp_wait_connected() {
 
 # traffic_start NAME VIRTIO_ARGS [dp-traffic options]: start a guest+wire
 # process on lcore 0 (output in $DP_TMP/NAME.out); go with traffic_go NAME.
+# DP_WIRE_VDEV replaces the af_packet wire; TRAFFIC_READY=wire-ready returns
+# as soon as the wire is up (with --late-guest, VIRTIO_ARGS "").
 traffic_start() {
     local name=$1 vargs=$2
     shift 2
     rm -f "$DP_TMP/$name.go"
     ip netns exec "$DP_NS" "$DP_TRAFFIC" -l 0 --no-huge -m 256 --file-prefix "$DP_NS-$name" \
-        --no-pci --vdev "virtio_user0,$vargs" --vdev "net_af_packet1,iface=${DP_WIRE_IF:-vw},framecnt=8192" \
+        --no-pci ${vargs:+--vdev "virtio_user0,$vargs"} --vdev "${DP_WIRE_VDEV:-net_af_packet1,iface=${DP_WIRE_IF:-vw},framecnt=8192}" \
         -- --go-file "$DP_TMP/$name.go" "$@" > "$DP_TMP/$name.out" 2> "$DP_TMP/$name.err" &
     eval "TRAFFIC_PID_$name=$!"
     DP_PIDS+=("$!")
     for _ in $(seq 100); do
-        grep -q '^ready' "$DP_TMP/$name.out" 2>/dev/null && return 0
+        grep -q "^${TRAFFIC_READY:-ready}" "$DP_TMP/$name.out" 2>/dev/null && return 0
         sleep 0.1
     done
     diag "dp-traffic $name did not start:"

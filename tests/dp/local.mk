@@ -19,10 +19,14 @@ dist_check_SCRIPTS += \
 	tests/dp/test-dp-forward.sh \
 	tests/dp/test-dp-control.sh \
 	tests/dp/test-dp-reconnect.sh \
-	tests/dp/test-dp-bond.sh
+	tests/dp/test-dp-bond.sh \
+	tests/dp/test-dp-uplink.sh \
+	tests/dp/test-dp-rarp.sh
 TESTS += \
 	tests/dp/test-dp-forward.sh \
 	tests/dp/test-dp-control.sh \
 	tests/dp/test-dp-reconnect.sh \
-	tests/dp/test-dp-bond.sh
+	tests/dp/test-dp-bond.sh \
+	tests/dp/test-dp-uplink.sh \
+	tests/dp/test-dp-rarp.sh
 endif
