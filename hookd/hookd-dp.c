@@ -1,5 +1,6 @@
 /* hookd's side of the datapath seam (hookd-dp.h): the pair commands of
- * vfailover-dp's control socket (vfailover-dp(8), CONTROL PROTOCOL).
+ * vfailover-dp's control socket (vfailover-dp(8), CONTROL PROTOCOL), and
+ * the watcher that notices the datapath going away and coming back.
  * Only pairs whose virtio interface is a vhost-user one have a datapath
  * port; the others (a tap, user networking) are left alone. */
 #include "config.h"
@@ -16,9 +17,30 @@
 #define DP_TIMEOUT_MS 5000
 #define DP_CONNECT_TIMEOUT_MS 200
 #define DP_MAX_BYTES (64 * 1024)
+#define DP_WATCH_INTERVAL_US G_USEC_PER_SEC
+#define DP_WATCH_TIMEOUT_MS 2000
+
+typedef enum {
+    DP_UNKNOWN,     /* not checked yet */
+    DP_UP,
+    DP_DOWN,
+} DpHealth;
 
 struct _HookdDp {
     char *socket;
+    /* The watcher thread and what it saw, under lock. */
+    GThread *watcher;
+    HookdRegistry *registry;
+    GMutex lock;
+    GCond wake;
+    gboolean quit;
+    DpHealth health;
+    gint64 since;           /* wall clock, µs: health changed */
+    char *error;            /* why it is down */
+    gint64 pid;             /* the datapath's, from status */
+    guint downs;            /* times it went away */
+    guint recreated;        /* ports re-created after it came back */
+    GPtrArray *degraded;    /* "DOMAIN/ALIAS" of pairs without their port */
 };
 
 HookdDp *
@@ -26,6 +48,9 @@ hookd_dp_new(VfConfig *cfg)
 {
     HookdDp *dp = g_new0(HookdDp, 1);
     dp->socket = g_strdup(vf_config_get_string(cfg, "datapath", "ctl-socket"));
+    g_mutex_init(&dp->lock);
+    g_cond_init(&dp->wake);
+    dp->degraded = g_ptr_array_new_with_free_func(g_free);
     return dp;
 }
 
@@ -34,6 +59,17 @@ hookd_dp_free(HookdDp *dp)
 {
     if (!dp)
         return;
+    if (dp->watcher) {
+        g_mutex_lock(&dp->lock);
+        dp->quit = TRUE;
+        g_cond_signal(&dp->wake);
+        g_mutex_unlock(&dp->lock);
+        g_thread_join(dp->watcher);
+    }
+    g_ptr_array_unref(dp->degraded);
+    g_free(dp->error);
+    g_mutex_clear(&dp->lock);
+    g_cond_clear(&dp->wake);
     g_free(dp->socket);
     g_free(dp);
 }
@@ -163,8 +199,10 @@ JsonObject *
 hookd_dp_status(HookdDp *dp)
 {
     JsonObject *o = json_object_new();
+    JsonArray *degraded = json_array_new();
     g_autoptr(GError) error = NULL;
     int fd = vf_socket_connect(dp->socket, DP_CONNECT_TIMEOUT_MS, &error);
+    guint i;
 
     json_object_set_string_member(o, "socket", dp->socket);
     json_object_set_boolean_member(o, "reachable", fd >= 0);
@@ -172,5 +210,170 @@ hookd_dp_status(HookdDp *dp)
         close(fd);
     else
         json_object_set_string_member(o, "error", error->message);
+    g_mutex_lock(&dp->lock);
+    json_object_set_string_member(o, "state", dp->health == DP_UP ? "up" :
+                                  dp->health == DP_DOWN ? "down" : "unknown");
+    if (dp->since) {
+        g_autofree char *since = hookd_format_time(dp->since);
+        json_object_set_string_member(o, "since", since);
+    }
+    if (dp->health == DP_DOWN && dp->error)
+        json_object_set_string_member(o, "last_error", dp->error);
+    if (dp->pid)
+        json_object_set_int_member(o, "pid", dp->pid);
+    json_object_set_int_member(o, "downs", dp->downs);
+    json_object_set_int_member(o, "ports_recreated", dp->recreated);
+    for (i = 0; i < dp->degraded->len; i++)
+        json_array_add_string_element(degraded, g_ptr_array_index(dp->degraded, i));
+    g_mutex_unlock(&dp->lock);
+    json_object_set_array_member(o, "degraded_pairs", degraded);
     return o;
+}
+
+/* The datapath's port names and pid; NULL + @error when unreachable. */
+static GHashTable *
+dp_ports(HookdDp *dp, gint64 *pid, GError **error)
+{
+    g_autoptr(JsonObject) req = json_object_new();
+    g_autoptr(JsonObject) reply = NULL;
+    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    JsonArray *ports;
+    guint i;
+
+    json_object_set_string_member(req, "command", "status");
+    reply = vf_socket_call(dp->socket, req, DP_MAX_BYTES, DP_WATCH_TIMEOUT_MS, error);
+    if (!reply)
+        return NULL;
+    *pid = json_object_get_int_member_with_default(reply, "pid", 0);
+    g_clear_pointer(&reply, json_object_unref);
+    json_object_set_string_member(req, "command", "port-list");
+    reply = vf_socket_call(dp->socket, req, DP_MAX_BYTES, DP_WATCH_TIMEOUT_MS, error);
+    if (!reply)
+        return NULL;
+    if (!json_object_has_member(reply, "ports") ||
+        !JSON_NODE_HOLDS_ARRAY(json_object_get_member(reply, "ports"))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "the datapath's port-list reply has no ports");
+        return NULL;
+    }
+    ports = json_object_get_array_member(reply, "ports");
+    for (i = 0; i < json_array_get_length(ports); i++) {
+        JsonObject *port = json_array_get_object_element(ports, i);
+        const char *name = port ? json_object_get_string_member_with_default(port, "name", NULL) : NULL;
+        if (name)
+            g_hash_table_add(names, g_strdup(name));
+    }
+    return g_steal_pointer(&names);
+}
+
+/* One look: is the datapath there, and does it have every port hookd's
+ * records say it should? Ports it lacks (it restarted, or was down when a
+ * state was set) are re-created in the pair's state. Runs on the watcher
+ * thread; the registry lock is held while ports are re-created, so a
+ * prepare or release cannot interleave (they create/delete under it). */
+static void
+watch_once(HookdDp *dp)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) degraded = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) ports = NULL;
+    g_auto(GStrv) uuids = NULL;
+    DpHealth before;
+    gint64 pid = 0, old_pid;
+    guint recreated = 0;
+    char **u;
+
+    ports = dp_ports(dp, &pid, &error);
+    g_mutex_lock(&dp->lock);
+    before = dp->health;
+    old_pid = dp->pid;
+    g_mutex_unlock(&dp->lock);
+
+    if (ports && before == DP_DOWN)
+        g_message("datapath: %s reachable again (pid %" G_GINT64_FORMAT "): re-creating missing ports",
+                  dp->socket, pid);
+    else if (ports && before == DP_UP && old_pid && pid != old_pid)
+        g_message("datapath: %s restarted (pid %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT ")",
+                  dp->socket, old_pid, pid);
+    else if (!ports && before != DP_DOWN)
+        g_warning("datapath: %s is down (%s): pairs with a vhost-user port are degraded until it returns",
+                  dp->socket, error->message);
+
+    hookd_registry_lock(dp->registry);
+    uuids = hookd_registry_uuids(dp->registry);
+    for (u = uuids; *u; u++) {
+        HookdDomain *dom = hookd_registry_find(dp->registry, *u);
+        guint i;
+
+        if (dom->phase == HOOKD_DOMAIN_STOPPING)
+            continue;
+        for (i = 0; i < dom->pairs->len; i++) {
+            HookdPair *p = g_ptr_array_index(dom->pairs, i);
+            g_autofree char *name = NULL;
+            g_autoptr(GError) cerr = NULL;
+
+            if (!pair_socket(p))
+                continue;
+            name = port_name(dom->name, p);
+            if (ports && g_hash_table_contains(ports, name))
+                continue;
+            if (ports && hookd_dp_port_create(dp, dom->name, p, &cerr)) {
+                g_message("domain %s: interface %s: datapath port %s re-created (state %s)",
+                          dom->name, p->alias, name, hookd_pair_state_name(p->state));
+                hookd_domain_note(dom, "state", "%s: datapath port re-created", p->alias);
+                recreated++;
+                continue;
+            }
+            if (cerr)
+                g_warning("%s", cerr->message);
+            if (before != DP_DOWN || cerr)
+                hookd_domain_note(dom, "state", "%s: degraded: no datapath port (%s)", p->alias,
+                                  cerr ? cerr->message : "the datapath is down");
+            g_ptr_array_add(degraded, g_strdup_printf("%s/%s", dom->name, p->alias));
+        }
+    }
+    hookd_registry_unlock(dp->registry);
+
+    g_mutex_lock(&dp->lock);
+    if ((ports ? DP_UP : DP_DOWN) != before) {
+        dp->health = ports ? DP_UP : DP_DOWN;
+        dp->since = g_get_real_time();
+        if (!ports)
+            dp->downs++;
+    }
+    g_free(dp->error);
+    dp->error = ports ? NULL : g_strdup(error->message);
+    if (ports)
+        dp->pid = pid;
+    dp->recreated += recreated;
+    g_ptr_array_unref(dp->degraded);
+    dp->degraded = g_steal_pointer(&degraded);
+    g_mutex_unlock(&dp->lock);
+}
+
+static gpointer
+watcher_thread(gpointer data)
+{
+    HookdDp *dp = data;
+
+    g_mutex_lock(&dp->lock);
+    while (!dp->quit) {
+        gint64 until;
+
+        g_mutex_unlock(&dp->lock);
+        watch_once(dp);
+        g_mutex_lock(&dp->lock);
+        until = g_get_monotonic_time() + DP_WATCH_INTERVAL_US;
+        while (!dp->quit && g_cond_wait_until(&dp->wake, &dp->lock, until))
+            ;
+    }
+    g_mutex_unlock(&dp->lock);
+    return NULL;
+}
+
+void
+hookd_dp_watch_start(HookdDp *dp, HookdRegistry *registry)
+{
+    dp->registry = registry;
+    dp->watcher = g_thread_new("hookd-dp-watch", watcher_thread, dp);
 }

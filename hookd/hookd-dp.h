@@ -29,5 +29,13 @@ void hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *p
 /* release: delete the port. Idempotent. */
 void hookd_dp_port_delete(HookdDp *dp, const char *domain, const HookdPair *pair);
 
-/* For status: {"socket": PATH, "reachable": bool}. */
+/* Watch the datapath (a thread, every second, until hookd_dp_free): when
+ * it is unreachable the pairs with a vhost-user port are degraded (logged,
+ * on their timeline, listed in status); when it is back (or restarted),
+ * every port it lacks is re-created in its pair's state. */
+void hookd_dp_watch_start(HookdDp *dp, HookdRegistry *registry);
+
+/* For status: {"socket": PATH, "reachable": bool, "state": "up"|"down"|
+ * "unknown", "since", "last_error", "pid", "downs", "ports_recreated",
+ * "degraded_pairs": ["DOMAIN/ALIAS", ...]}. */
 JsonObject *hookd_dp_status(HookdDp *dp);

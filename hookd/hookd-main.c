@@ -211,6 +211,7 @@ main(int argc, char **argv)
     d.libvirt = hookd_libvirt_new(vf_config_get_string(cfg, "hookd", "libvirt-uri"),
                                   hookd_sync_domains, &d);
     hookd_libvirt_start(d.libvirt);
+    hookd_dp_watch_start(d.dp, d.registry);
 
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);

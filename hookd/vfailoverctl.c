@@ -75,9 +75,26 @@ print_status(JsonObject *r)
             g_print(" (%s)", str_member(lv, "last_error"));
         g_print("\n");
     }
-    if (dp)
-        g_print("datapath: %s %s\n", str_member(dp, "socket"),
+    if (dp) {
+        JsonArray *degraded = json_object_has_member(dp, "degraded_pairs") ?
+            json_object_get_array_member(dp, "degraded_pairs") : NULL;
+        guint i, n = degraded ? json_array_get_length(degraded) : 0;
+
+        g_print("datapath: %s %s", str_member(dp, "socket"),
                 json_object_get_boolean_member_with_default(dp, "reachable", FALSE) ? "reachable" : "unreachable");
+        if (json_object_has_member(dp, "state"))
+            g_print(", %s since %s", str_member(dp, "state"), str_member(dp, "since"));
+        if (json_object_has_member(dp, "last_error"))
+            g_print(" (%s)", str_member(dp, "last_error"));
+        g_print(", %" G_GINT64_FORMAT " port(s) re-created\n",
+                json_object_get_int_member_with_default(dp, "ports_recreated", 0));
+        if (n) {
+            g_print("degraded pairs (no datapath port):");
+            for (i = 0; i < n; i++)
+                g_print(" %s", json_array_get_string_element(degraded, i));
+            g_print("\n");
+        }
+    }
     if (vf)
         g_print("VF pool: %" G_GINT64_FORMAT " PF(s), %" G_GINT64_FORMAT " VF(s): %" G_GINT64_FORMAT
                 " in use, %" G_GINT64_FORMAT " free, %" G_GINT64_FORMAT " kept for the host\n",
