@@ -105,23 +105,11 @@ hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domain, HookdP
                        const char *netdev, const char *pci, GError **error)
 {
     g_autoptr(GPtrArray) all = sriov_pool_list(vf->pool);
-    g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) local = NULL;
     const char *named = netdev ? netdev : pci;
     SriovVf *target = NULL, *svf;
-    gboolean ok = FALSE;
     guint i;
 
-    if ((svf = sriov_pool_lookup(vf->pool, uuid, pair->alias))) {
-        if (vf_matches(svf, netdev, pci)) {
-            pair_set_vf(pair, svf);
-            return TRUE;
-        }
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                    "domain %s: interface %s: its VF device names %s but VF %u of PF %s is "
-                    "reserved for it", domain, pair->alias, named, sriov_vf_get_index(svf),
-                    sriov_vf_get_pf(svf));
-        return FALSE;
-    }
     for (i = 0; i < all->len && !target; i++)
         if (vf_matches(g_ptr_array_index(all, i), netdev, pci))
             target = g_ptr_array_index(all, i);
@@ -131,60 +119,20 @@ hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domain, HookdP
                     "configured PF on this host", domain, pair->alias, named);
         return FALSE;
     }
-    if (sriov_vf_get_domain(target) || sriov_vf_is_kept(target)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                    "domain %s: interface %s: VF %u of PF %s (%s) is %s", domain, pair->alias,
-                    sriov_vf_get_index(target), sriov_vf_get_pf(target), named,
-                    sriov_vf_is_kept(target) ? "kept for the host" : "in use by another domain");
+    svf = sriov_pool_reserve_vf(vf->pool, uuid, pair->alias, sriov_vf_get_pf(target),
+                                sriov_vf_get_index(target), &local);
+    if (!svf) {
+        g_set_error(error, G_IO_ERROR,
+                    g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_BUSY) ? G_IO_ERROR_BUSY
+                                                                          : G_IO_ERROR_FAILED,
+                    "domain %s: interface %s: its VF device names %s: %s", domain, pair->alias,
+                    named, local->message);
         return FALSE;
     }
-    /* The pool hands out the first free VF of a PF: hold the free VFs
-     * before the named one under placeholder keys until the pair gets it,
-     * then give the placeholders back (nothing was configured on them). */
-    for (i = 0; i < all->len; i++) {
-        g_autoptr(GError) local = NULL;
-        char *key;
-
-        svf = sriov_pool_reserve(vf->pool, uuid, pair->alias, sriov_vf_get_pf(target), NULL, &local);
-        if (!svf) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: interface %s: %s",
-                        domain, pair->alias, local->message);
-            break;
-        }
-        if (svf == target) {
-            pair_set_vf(pair, svf);
-            ok = TRUE;
-            break;
-        }
-        /* Not it: hand it back and hold it under a placeholder key. */
-        if (!sriov_pool_release(vf->pool, svf, &local)) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: interface %s: %s",
-                        domain, pair->alias, local->message);
-            break;
-        }
-        key = g_strdup_printf("%s#hold%u", pair->alias, i);
-        if (!sriov_pool_reserve(vf->pool, uuid, key, sriov_vf_get_pf(target), NULL, &local)) {
-            g_free(key);
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domain %s: interface %s: %s",
-                        domain, pair->alias, local->message);
-            break;
-        }
-        g_ptr_array_add(held, key);
-    }
-    for (i = 0; i < held->len; i++) {
-        SriovVf *h = sriov_pool_lookup(vf->pool, uuid, g_ptr_array_index(held, i));
-        g_autoptr(GError) local = NULL;
-        if (h && !sriov_pool_release(vf->pool, h, &local))
-            g_warning("domain %s: %s", domain, local->message);
-    }
-    if (ok)
-        g_message("domain %s: interface %s: reserved VF %u of PF %s (%s, named by its definition)",
-                  domain, pair->alias, pair->vf_index, pair->vf_pf, named);
-    else if (error && !*error)
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "domain %s: interface %s: could not reserve VF %u of PF %s", domain,
-                    pair->alias, sriov_vf_get_index(target), sriov_vf_get_pf(target));
-    return ok;
+    pair_set_vf(pair, svf);
+    g_message("domain %s: interface %s: reserved VF %u of PF %s (%s, named by its definition)",
+              domain, pair->alias, pair->vf_index, pair->vf_pf, named);
+    return TRUE;
 }
 
 gboolean

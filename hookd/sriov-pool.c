@@ -353,32 +353,18 @@ unclaim(SriovPool *pool, SriovVf *vf)
     vf->busy = FALSE;
 }
 
-SriovVf *
-sriov_pool_reserve(SriovPool *pool, const char *domain_uuid, const char *pair_key,
-                   const char *pf_name, const char *pool_name, GError **error)
+/* @vf was claimed (busy, owner set) under the lock: read its original
+ * configuration, save the reservation (on disk when this returns), and
+ * publish it; on failure the claim is dropped. */
+static SriovVf *
+reserve_claimed(SriovPool *pool, SriovVf *vf, const char *domain_uuid, const char *pair_key,
+                GError **error)
 {
-    SriovVf *vf;
-    SriovBackend *be;
+    SriovBackend *be = vf->pf->be;
     g_autoptr(SriovVfRecord) rec = NULL;
     g_auto(SriovVfInfo) info = { 0 };
     gboolean ok;
 
-    g_return_val_if_fail(domain_uuid && pair_key, NULL);
-    {
-        g_autoptr(GMutexLocker) l = g_mutex_locker_new(&pool->lock);
-        vf = lookup_locked(pool, domain_uuid, pair_key);
-        if (vf)
-            return vf;
-        vf = pick_locked(pool, pf_name, pool_name, error);
-        if (!vf)
-            return NULL;
-        /* Claimed: no other caller can pick it from here on. */
-        vf->busy = TRUE;
-        vf->domain_uuid = g_strdup(domain_uuid);
-        vf->pair_key = g_strdup(pair_key);
-    }
-
-    be = vf->pf->be;
     rec = g_new0(SriovVfRecord, 1);
     rec->pf = g_strdup(vf->pf->name);
     rec->vf = vf->index;
@@ -416,6 +402,100 @@ sriov_pool_reserve(SriovPool *pool, const char *domain_uuid, const char *pair_ke
     g_info("PF %s VF %u reserved for domain %s (%s)", vf->pf->name, vf->index, domain_uuid,
            pair_key);
     return vf;
+}
+
+static void
+claim_locked(SriovVf *vf, const char *domain_uuid, const char *pair_key)
+{
+    /* Claimed: no other caller can pick it from here on. */
+    vf->busy = TRUE;
+    vf->domain_uuid = g_strdup(domain_uuid);
+    vf->pair_key = g_strdup(pair_key);
+}
+
+SriovVf *
+sriov_pool_reserve(SriovPool *pool, const char *domain_uuid, const char *pair_key,
+                   const char *pf_name, const char *pool_name, GError **error)
+{
+    SriovVf *vf;
+
+    g_return_val_if_fail(domain_uuid && pair_key, NULL);
+    {
+        g_autoptr(GMutexLocker) l = g_mutex_locker_new(&pool->lock);
+        vf = lookup_locked(pool, domain_uuid, pair_key);
+        if (vf)
+            return vf;
+        vf = pick_locked(pool, pf_name, pool_name, error);
+        if (!vf)
+            return NULL;
+        claim_locked(vf, domain_uuid, pair_key);
+    }
+    return reserve_claimed(pool, vf, domain_uuid, pair_key, error);
+}
+
+/* Why @vf cannot be claimed (lock held), or NULL if it can. */
+static char *
+vf_unavailable_locked(const SriovVf *vf)
+{
+    if (vf->kept)
+        return g_strdup_printf("is kept for the host (reserved-vfs = %u)", vf->pf->kept);
+    if (vf->restore_pending)
+        return g_strdup_printf("is waiting for its original configuration to be restored "
+                               "(it was domain %s's)", vf->domain_uuid);
+    if (vf->domain_uuid)
+        return g_strdup_printf("is in use by domain %s (%s)%s", vf->domain_uuid, vf->pair_key,
+                               vf->busy && !vf->rec ? ", being reserved" : "");
+    if (vf->busy)
+        return g_strdup("is being released");
+    return NULL;
+}
+
+SriovVf *
+sriov_pool_reserve_vf(SriovPool *pool, const char *domain_uuid, const char *pair_key,
+                      const char *pf_name, guint index, GError **error)
+{
+    SriovVf *vf;
+    SriovPf *pf;
+
+    g_return_val_if_fail(domain_uuid && pair_key && pf_name, NULL);
+    {
+        g_autoptr(GMutexLocker) l = g_mutex_locker_new(&pool->lock);
+        g_autofree char *why = NULL;
+
+        pf = find_pf(pool, pf_name);
+        if (!pf) {
+            g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                        "PF %s is not configured (no [pf:%s] in the configuration)", pf_name,
+                        pf_name);
+            return NULL;
+        }
+        if (index >= pf->vfs->len) {
+            g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                        "PF %s has no VF %u (it has %u)", pf_name, index, pf->vfs->len);
+            return NULL;
+        }
+        vf = g_ptr_array_index(pf->vfs, index);
+        if (vf->domain_uuid && strcmp(vf->domain_uuid, domain_uuid) == 0 &&
+            strcmp(vf->pair_key, pair_key) == 0 && !vf->busy && vf->rec)
+            return vf;   /* already this pair's */
+        {
+            SriovVf *held = lookup_locked(pool, domain_uuid, pair_key);
+            if (held && held != vf) {
+                g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_BUSY,
+                            "PF %s VF %u: domain %s (%s) already holds PF %s VF %u", pf_name,
+                            index, domain_uuid, pair_key, held->pf->name, held->index);
+                return NULL;
+            }
+        }
+        why = vf_unavailable_locked(vf);
+        if (why) {
+            g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_BUSY, "PF %s VF %u %s", pf_name, index,
+                        why);
+            return NULL;
+        }
+        claim_locked(vf, domain_uuid, pair_key);
+    }
+    return reserve_claimed(pool, vf, domain_uuid, pair_key, error);
 }
 
 static gboolean

@@ -40,6 +40,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SriovPool, sriov_pool_free)
 SriovVf *sriov_pool_reserve(SriovPool *pool, const char *domain_uuid, const char *pair_key,
                             const char *pf, const char *pool_name, GError **error);
 
+/* Reserve exactly VF @index of PF @pf for the pair (a domain whose
+ * definition names its VF device). Atomic like sriov_pool_reserve() (the
+ * check and the claim are one step under the pool's lock) and persisted the
+ * same way; idempotent for the pair that holds it. Errors name PF and VF:
+ * SRIOV_ERROR_NOT_FOUND ("PF enp3s0f0 has no VF 9 (it has 8)", unknown PF),
+ * SRIOV_ERROR_BUSY ("PF enp3s0f0 VF 2 is in use by domain UUID (net0)",
+ * "... is kept for the host", the pair already holds another VF). */
+SriovVf *sriov_pool_reserve_vf(SriovPool *pool, const char *domain_uuid, const char *pair_key,
+                               const char *pf, guint index, GError **error);
+
 /* Apply the settings flagged in cfg->set. On failure every setting is put
  * back to the original and the error names PF, VF and setting. */
 gboolean sriov_pool_configure(SriovPool *pool, SriovVf *vf, const SriovVfConfig *cfg,

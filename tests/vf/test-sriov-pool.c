@@ -44,6 +44,7 @@ fixture_setup(Fixture *f, gconstpointer data)
     fake_sysfs_add_pf(f->fk, "enp3s0f0", "0000:03:00.0", 8, 7, "ixgbe", "ixgbevf");
     fake_sysfs_add_pf(f->fk, "enp3s0f1", "0000:03:00.1", 8, 8, "ixgbe", "ixgbevf");
     fake_sysfs_add_pf(f->fk, "enp4s0f0", "0000:04:00.0", 8, 9, "i40e", "iavf");
+    fake_sysfs_add_plain_netdev(f->fk, "eno1", "0000:00:19.0", 2);   /* no SR-IOV */
     f->peer = fake_pf_peer_new();
     fake_pf_peer_add_pf(f->peer, "enp3s0f0", 7, 4);
     fake_pf_peer_add_pf(f->peer, "enp3s0f1", 8, 4);
@@ -280,6 +281,225 @@ test_concurrent(Fixture *f, gconstpointer data)
     /* 4 + 4 + 2 VFs, one kept for the host */
     g_assert_cmpuint(total, ==, 9);
     g_assert_cmpuint(count_state_files(f), ==, 9);
+}
+
+/* Exact reservation (a definition that names its VF). */
+static void
+test_reserve_exact(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    SriovVf *vf, *other;
+
+    g_assert_no_error(error);
+    /* a free VF that is not the first free one */
+    vf = sriov_pool_reserve_vf(pool, "uuid-a", "net0", "enp3s0f0", 3, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(sriov_vf_get_pf(vf), ==, "enp3s0f0");
+    g_assert_cmpuint(sriov_vf_get_index(vf), ==, 3);
+    g_assert_cmpstr(sriov_vf_get_domain(vf), ==, "uuid-a");
+    g_assert_cmpstr(sriov_vf_get_pci_address(vf), ==, "0000:03:10.3");
+    g_assert_cmpuint(count_state_files(f), ==, 1);   /* persisted like the others */
+    {
+        g_autoptr(GPtrArray) recs = sriov_state_load_all(f->state_dir, &error);
+        SriovVfRecord *r = recs->pdata[0];
+        g_assert_cmpuint(recs->len, ==, 1);
+        g_assert_cmpstr(r->pf, ==, "enp3s0f0");
+        g_assert_cmpuint(r->vf, ==, 3);
+        g_assert_cmpstr(r->domain_uuid, ==, "uuid-a");
+        g_assert_true(r->original.set & SRIOV_VF_SET_MAC);
+    }
+    /* idempotent for its holder */
+    g_assert_true(sriov_pool_reserve_vf(pool, "uuid-a", "net0", "enp3s0f0", 3, &error) == vf);
+    g_assert_true(sriov_pool_reserve(pool, "uuid-a", "net0", NULL, NULL, &error) == vf);
+    /* the first-free allocation skips it */
+    other = sriov_pool_reserve(pool, "uuid-b", "net0", "enp3s0f0", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(sriov_vf_get_index(other), ==, 1);
+
+    /* taken: by another domain, kept for the host */
+    g_assert_null(sriov_pool_reserve_vf(pool, "uuid-c", "net0", "enp3s0f0", 3, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_BUSY);
+    g_assert_cmpstr(error->message, ==, "PF enp3s0f0 VF 3 is in use by domain uuid-a (net0)");
+    g_clear_error(&error);
+    g_assert_null(sriov_pool_reserve_vf(pool, "uuid-c", "net0", "enp3s0f0", 0, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_BUSY);
+    g_assert_cmpstr(error->message, ==, "PF enp3s0f0 VF 0 is kept for the host (reserved-vfs = 1)");
+    g_clear_error(&error);
+    /* the pair already holds another VF */
+    g_assert_null(sriov_pool_reserve_vf(pool, "uuid-a", "net0", "enp3s0f0", 2, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_BUSY);
+    g_assert_cmpstr(error->message, ==,
+                    "PF enp3s0f0 VF 2: domain uuid-a (net0) already holds PF enp3s0f0 VF 3");
+    g_clear_error(&error);
+
+    /* unknown VF, unknown PF */
+    g_assert_null(sriov_pool_reserve_vf(pool, "uuid-c", "net0", "enp3s0f0", 4, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+    g_assert_cmpstr(error->message, ==, "PF enp3s0f0 has no VF 4 (it has 4)");
+    g_clear_error(&error);
+    g_assert_null(sriov_pool_reserve_vf(pool, "uuid-c", "net0", "eth9", 0, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+    g_assert_cmpstr(error->message, ==, "PF eth9 is not configured (no [pf:eth9] in the configuration)");
+    g_clear_error(&error);
+    g_assert_cmpuint(count_state_files(f), ==, 2);   /* the refusals saved nothing */
+
+    /* released, it can be had again */
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_assert_true(sriov_pool_reserve_vf(pool, "uuid-c", "net0", "enp3s0f0", 3, &error) == vf);
+    g_assert_no_error(error);
+}
+
+/* Many threads asking for the same VFs by name: each VF gets one owner. */
+typedef struct {
+    SriovPool *pool;
+    guint thread;
+    GPtrArray *got;
+    guint busy;
+} ExactWorker;
+
+static gpointer
+exact_worker(gpointer data)
+{
+    ExactWorker *w = data;
+    guint round, vf;
+
+    for (round = 0; round < 3; round++) {
+        for (vf = 0; vf < 4; vf++) {
+            g_autofree char *uuid = g_strdup_printf("dom-%u-%u-%u", w->thread, round, vf);
+            g_autoptr(GError) error = NULL;
+            SriovVf *got = sriov_pool_reserve_vf(w->pool, uuid, "net0", "enp3s0f1", vf, &error);
+            if (got) {
+                g_assert_cmpuint(sriov_vf_get_index(got), ==, vf);
+                g_ptr_array_add(w->got, got);
+            } else {
+                g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_BUSY);
+                g_assert_true(g_str_has_prefix(error->message, "PF enp3s0f1 VF "));
+                w->busy++;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+test_reserve_exact_concurrent(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+    ExactWorker w[8];
+    GThread *t[8];
+    guint i, j, total = 0, busy = 0;
+
+    g_assert_no_error(error);
+    for (i = 0; i < 8; i++) {
+        w[i] = (ExactWorker){ .pool = pool, .thread = i, .got = g_ptr_array_new() };
+        t[i] = g_thread_new("reserve-vf", exact_worker, &w[i]);
+    }
+    for (i = 0; i < 8; i++)
+        g_thread_join(t[i]);
+    for (i = 0; i < 8; i++) {
+        for (j = 0; j < w[i].got->len; j++) {
+            SriovVf *vf = g_ptr_array_index(w[i].got, j);
+            g_assert_false(g_hash_table_contains(seen, vf));   /* never two owners */
+            g_hash_table_add(seen, vf);
+            total++;
+        }
+        busy += w[i].busy;
+        g_ptr_array_unref(w[i].got);
+    }
+    g_assert_cmpuint(total, ==, 4);
+    g_assert_cmpuint(busy, ==, 8 * 3 * 4 - 4);
+    g_assert_cmpuint(count_state_files(f), ==, 4);
+}
+
+/* One line, naming what it must name. */
+static void
+assert_one_line(const GError *error, const char *expected)
+{
+    g_assert_nonnull(error);
+    g_assert_null(strchr(error->message, '\n'));
+    g_assert_cmpstr(error->message, ==, expected);
+}
+
+/* The issue's bad input, through the pool: each refusal is one line naming
+ * PF, VF and setting; nothing is sent for what is refused up front; a
+ * setting the driver refuses (EOPNOTSUPP, with the kernel's extended ack)
+ * rolls the others back and leaves nothing behind. (Unknown PF and PF
+ * without SR-IOV at start, VF count above the total: the bad-config tests; a VF
+ * whose sysfs entry vanishes: vf-vanished; a crash: crash-and-reconcile.) */
+static void
+test_bad_input(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool(f, &error);
+    g_autofree char *record = NULL;
+    g_autofree char *record_after = NULL;
+    g_autofree char *dir = sriov_state_dir(f->state_dir);
+    g_autofree char *path = g_build_filename(dir, "enp4s0f0-vf1.json", NULL);
+    SriovVfConfig cfg = { 0 };
+    FakeVfState before, after;
+    SriovVf *vf;
+    guint sent;
+
+    g_assert_no_error(error);
+    g_assert_null(sriov_pool_reserve(pool, "uuid-1", "net0", "eth9", NULL, &error));
+    assert_one_line(error, "PF eth9 is not configured (no [pf:eth9] in the configuration)");
+    g_clear_error(&error);
+
+    vf = sriov_pool_reserve_vf(pool, "uuid-1", "net0", "enp4s0f0", 1, &error);
+    g_assert_no_error(error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 1, &before));
+    g_assert_true(g_file_get_contents(path, &record, NULL, NULL));
+    sent = fake_pf_peer_requests(f->peer);
+
+    cfg.set = SRIOV_VF_SET_VLAN;
+    cfg.vlan = 4095;
+    g_assert_false(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+    assert_one_line(error, "PF enp4s0f0 VF 1: VLAN 4095 is outside 0..4094");
+    g_clear_error(&error);
+    cfg.set = SRIOV_VF_SET_RATE;
+    cfg.min_tx_rate_mbps = 200;
+    cfg.max_tx_rate_mbps = 100;
+    g_assert_false(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+    assert_one_line(error, "PF enp4s0f0 VF 1: minimum TX rate 200 Mb/s is above the maximum "
+                           "100 Mb/s");
+    g_clear_error(&error);
+    g_assert_cmpuint(fake_pf_peer_requests(f->peer), ==, sent);   /* nothing sent */
+
+    /* the driver refuses one setting of several */
+    fake_pf_peer_fail(f->peer, "enp4s0f0", IFLA_VF_LINK_STATE, -EOPNOTSUPP,
+                      "VF link state is not supported by this driver");
+    cfg = (SriovVfConfig){ .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_VLAN | SRIOV_VF_SET_TRUST |
+                                  SRIOV_VF_SET_LINK_STATE,
+                           .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x46 }, .vlan = 300,
+                           .trust = TRUE, .link_state = SRIOV_LINK_STATE_DISABLE };
+    g_assert_false(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED);
+    assert_one_line(error, "PF enp4s0f0 VF 1: cannot set link state to disable: Operation not "
+                           "supported (kernel: VF link state is not supported by this driver)");
+    g_clear_error(&error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 1, &after));
+    g_assert_cmpmem(&after.cfg, sizeof(after.cfg), &before.cfg, sizeof(before.cfg));
+    {
+        SriovVfConfig applied;
+        g_assert_false(sriov_vf_get_applied(vf, &applied));
+    }
+    g_assert_true(g_file_get_contents(path, &record_after, NULL, NULL));
+    g_assert_cmpstr(record_after, ==, record);   /* the saved state is as it was */
+    g_assert_cmpuint(count_state_files(f), ==, 1);
+
+    /* still the domain's, and released cleanly */
+    g_assert_true(sriov_pool_lookup(pool, "uuid-1", "net0") == vf);
+    fake_pf_peer_fail(f->peer, "enp4s0f0", 0, 0, NULL);
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(count_state_files(f), ==, 0);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 1, &after));
+    g_assert_cmpmem(&after.cfg, sizeof(after.cfg), &before.cfg, sizeof(before.cfg));
 }
 
 static void
@@ -540,6 +760,10 @@ static const char *bad_conf =
     "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\nreserved-vfs = 3\n";
 static const char *too_many_conf =
     "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 9\n";
+static const char *not_sriov_conf =
+    "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\n[pf:eno1]\nbackend = kernel\n";
+static const char *unknown_pf_conf =
+    "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\n[pf:nosuch0]\nbackend = kernel\n";
 
 static void
 test_bad_config(Fixture *f, gconstpointer data)
@@ -548,11 +772,20 @@ test_bad_config(Fixture *f, gconstpointer data)
     g_autoptr(SriovPool) pool = open_pool(f, &error);
 
     g_assert_null(pool);
-    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
-    if (data == bad_conf)
-        assert_error_mentions(error, "PF enp3s0f0: reserved-vfs = 3 is more than its 2 VFs");
-    else
-        assert_error_mentions(error, "PF enp3s0f0: num-vfs = 9 but the device supports at most 8");
+    if (data == not_sriov_conf) {
+        g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED);
+        assert_one_line(error, "PF eno1: the device is not SR-IOV capable (no sriov_totalvfs)");
+    } else if (data == unknown_pf_conf) {
+        g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
+        assert_error_mentions(error, "PF nosuch0: no such PCI network device");
+        g_assert_null(strchr(error->message, '\n'));
+    } else if (data == bad_conf) {
+        g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+        assert_one_line(error, "PF enp3s0f0: reserved-vfs = 3 is more than its 2 VFs");
+    } else {
+        g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+        assert_one_line(error, "PF enp3s0f0: num-vfs = 9 but the device supports at most 8 VFs");
+    }
 }
 
 int
@@ -565,6 +798,10 @@ main(int argc, char **argv)
                test_no_free_vf_and_pools, fixture_teardown);
     g_test_add("/sriov-pool/concurrent", Fixture, NULL, fixture_setup, test_concurrent,
                fixture_teardown);
+    g_test_add("/sriov-pool/reserve-exact", Fixture, NULL, fixture_setup, test_reserve_exact,
+               fixture_teardown);
+    g_test_add("/sriov-pool/reserve-exact-concurrent", Fixture, NULL, fixture_setup,
+               test_reserve_exact_concurrent, fixture_teardown);
     g_test_add("/sriov-pool/rollback", Fixture, NULL, fixture_setup, test_rollback,
                fixture_teardown);
     g_test_add("/sriov-pool/crash-and-reconcile", Fixture, NULL, fixture_setup,
@@ -579,5 +816,11 @@ main(int argc, char **argv)
                test_bad_config, fixture_teardown);
     g_test_add("/sriov-pool/bad-config/too-many", Fixture, too_many_conf, fixture_setup,
                test_bad_config, fixture_teardown);
+    g_test_add("/sriov-pool/bad-config/not-sriov", Fixture, not_sriov_conf, fixture_setup,
+               test_bad_config, fixture_teardown);
+    g_test_add("/sriov-pool/bad-config/unknown-pf", Fixture, unknown_pf_conf, fixture_setup,
+               test_bad_config, fixture_teardown);
+    g_test_add("/sriov-pool/bad-input", Fixture, NULL, fixture_setup, test_bad_input,
+               fixture_teardown);
     return g_test_run();
 }
