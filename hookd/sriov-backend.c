@@ -25,6 +25,29 @@ sriov_backend_free(SriovBackend *be)
         be->ops->free(be);
 }
 
+void
+sriov_vf_config_merge(SriovVfConfig *dst, const SriovVfConfig *src)
+{
+    if (src->set & SRIOV_VF_SET_MAC)
+        memcpy(dst->mac, src->mac, 6);
+    if (src->set & SRIOV_VF_SET_VLAN) {
+        dst->vlan = src->vlan;
+        dst->qos = src->qos;
+        dst->vlan_proto = src->vlan_proto;
+    }
+    if (src->set & SRIOV_VF_SET_SPOOFCHK)
+        dst->spoofchk = src->spoofchk;
+    if (src->set & SRIOV_VF_SET_TRUST)
+        dst->trust = src->trust;
+    if (src->set & SRIOV_VF_SET_RATE) {
+        dst->min_tx_rate_mbps = src->min_tx_rate_mbps;
+        dst->max_tx_rate_mbps = src->max_tx_rate_mbps;
+    }
+    if (src->set & SRIOV_VF_SET_LINK_STATE)
+        dst->link_state = src->link_state;
+    dst->set |= src->set;
+}
+
 gboolean
 sriov_vf_config_validate(const SriovVfConfig *cfg, const char *pf, guint vf, GError **error)
 {

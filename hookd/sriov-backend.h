@@ -135,6 +135,9 @@ typedef enum {
 gboolean sriov_vf_config_validate(const SriovVfConfig *cfg, const char *pf, guint vf,
                                   GError **error);
 
+/* Copy the settings flagged in src->set into @dst (dst->set gains them). */
+void sriov_vf_config_merge(SriovVfConfig *dst, const SriovVfConfig *src);
+
 /* "52:54:00:12:34:56" <-> bytes. */
 char *sriov_mac_to_string(const guint8 mac[6]);
 gboolean sriov_mac_parse(const char *text, guint8 mac[6]);

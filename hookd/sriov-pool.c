@@ -381,7 +381,7 @@ reserve_claimed(SriovPool *pool, SriovVf *vf, const char *domain_uuid, const cha
         rec->pci_address = g_strdup(info.pci_address);
         rec->original_driver = g_strdup(info.driver);
         /* On disk before the first change. */
-        ok = sriov_state_save(pool->state_dir, rec, TRUE, error);
+        ok = sriov_state_save(pool->state_dir, rec, error);
         if (!ok)
             (void)be->ops->vf_release(be, vf->pf->name, vf->index, NULL);
     }
@@ -532,9 +532,13 @@ sriov_pool_configure(SriovPool *pool, SriovVf *vf, const SriovVfConfig *cfg, GEr
                       vf->pf->name, vf->index, rollback_error->message);
         return FALSE;
     }
-    vf->rec->applied = *cfg;
+    /* a change of some settings (steering on: the MAC) keeps the others */
+    if (!vf->rec->has_applied)
+        memset(&vf->rec->applied, 0, sizeof(vf->rec->applied));
+    sriov_vf_config_merge(&vf->rec->applied, cfg);
     vf->rec->has_applied = TRUE;
-    return sriov_state_save(pool->state_dir, vf->rec, FALSE, error);
+    return sriov_state_save_applied(pool->state_dir, vf->pf->name, vf->index, &vf->rec->applied,
+                                    error);
 }
 
 gboolean

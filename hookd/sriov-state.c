@@ -12,6 +12,7 @@
 
 /* A record is a few hundred bytes; refuse anything absurd. */
 #define STATE_MAX_BYTES (64 * 1024)
+#define APPLIED_SUFFIX ".applied.json"
 
 void
 sriov_vf_record_free(SriovVfRecord *rec)
@@ -37,6 +38,13 @@ static char *
 record_path(const char *state_dir, const char *pf, guint vf)
 {
     g_autofree char *name = g_strdup_printf("%s-vf%u.json", pf, vf);
+    return g_build_filename(state_dir, "vf", name, NULL);
+}
+
+static char *
+applied_path(const char *state_dir, const char *pf, guint vf)
+{
+    g_autofree char *name = g_strdup_printf("%s-vf%u" APPLIED_SUFFIX, pf, vf);
     return g_build_filename(state_dir, "vf", name, NULL);
 }
 
@@ -208,10 +216,16 @@ record_to_json(const SriovVfRecord *rec)
     if (rec->original_driver)
         json_object_set_string_member(o, "original-driver", rec->original_driver);
     json_object_set_object_member(o, "original", sriov_vf_config_to_json(&rec->original));
-    if (rec->has_applied)
-        json_object_set_object_member(o, "applied", sriov_vf_config_to_json(&rec->applied));
     json_object_set_int_member(o, "reserved-at", rec->reserved_at);
     return o;
+}
+
+static char *
+to_text(JsonObject *obj)
+{
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
+    g_autofree char *text = json_to_string(node, TRUE);
+    return g_strconcat(text, "\n", NULL);
 }
 
 static gboolean
@@ -229,50 +243,110 @@ write_all(int fd, const char *data, gsize len)
     return TRUE;
 }
 
-gboolean
-sriov_state_save(const char *state_dir, const SriovVfRecord *rec, gboolean durable,
-                 GError **error)
+/* open(2) @path, creating the state directory if it is missing. */
+static int
+open_in_state_dir(const char *dir, const char *path, int flags)
 {
-    g_autofree char *dir = sriov_state_dir(state_dir);
-    g_autofree char *path = record_path(state_dir, rec->pf, rec->vf);
-    g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
-    g_autoptr(JsonObject) obj = record_to_json(rec);
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
-    g_autofree char *text = json_to_string(node, TRUE);
-    int fd, dfd;
+    int fd = open(path, flags | O_CLOEXEC, 0600);
 
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
-                    "Cannot create the VF state directory %s: %s", dir, g_strerror(errno));
-        return FALSE;
+    if (fd < 0 && errno == ENOENT) {
+        if (g_mkdir_with_parents(dir, 0700) < 0)
+            return -1;
+        fd = open(path, flags | O_CLOEXEC, 0600);
     }
-    /* tmp + fsync + rename + fsync(dir): after a crash the file is either
-     * the old one or the new one, never half of either. */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || !write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1) ||
-        (durable && fsync(fd) < 0)) {
-        int err = errno;
+    return fd;
+}
+
+/* Write @text to @path through @path.tmp and rename(2): after a crash the
+ * file is the old one or the new one, never half of either. @durable: the
+ * new one survives a crash once this returns. */
+static gboolean
+replace_file(const char *dir, const char *path, const char *text, gboolean durable, int *err)
+{
+    g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+    int fd = open_in_state_dir(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC);
+
+    if (fd < 0 || !write_all(fd, text, strlen(text)) || (durable && fsync(fd) < 0)) {
+        *err = errno;
         if (fd >= 0)
             close(fd);
         (void)unlink(tmp);
-        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
-                    "PF %s VF %u: cannot save its state to %s: %s", rec->pf, rec->vf, tmp,
-                    g_strerror(err));
         return FALSE;
     }
     close(fd);
     if (rename(tmp, path) < 0) {
-        int err = errno;
+        *err = errno;
         (void)unlink(tmp);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+sync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+}
+
+gboolean
+sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error)
+{
+    g_autofree char *dir = sriov_state_dir(state_dir);
+    g_autofree char *path = record_path(state_dir, rec->pf, rec->vf);
+    g_autofree char *text = to_text(record_to_json(rec));
+    int fd, err = 0;
+
+    /* A new record is created under its final name and fsync'd: one
+     * journal commit on ext4 takes the data and the name together (the
+     * fsync of the directory after it finds nothing left to write), where
+     * tmp + fsync + rename + fsync(dir) takes two. Until the fsync returns
+     * nothing has been changed on the VF, so a file cut short by a crash is
+     * a reservation that never happened (sriov_state_load_all() deletes
+     * it). The record is never rewritten afterwards. */
+    fd = open_in_state_dir(dir, path, O_WRONLY | O_CREAT | O_EXCL);
+    if (fd >= 0) {
+        if (!write_all(fd, text, strlen(text)) || fsync(fd) < 0) {
+            err = errno;
+            close(fd);
+            (void)unlink(path);
+        } else {
+            close(fd);
+        }
+    } else if (errno == EEXIST) {
+        /* a leftover nobody adopted: replace it atomically */
+        (void)replace_file(dir, path, text, TRUE, &err);
+    } else {
+        err = errno;
+    }
+    if (err) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
                     "PF %s VF %u: cannot save its state to %s: %s", rec->pf, rec->vf, path,
                     g_strerror(err));
         return FALSE;
     }
-    dfd = durable ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
+    sync_dir(dir);
+    return TRUE;
+}
+
+gboolean
+sriov_state_save_applied(const char *state_dir, const char *pf, guint vf,
+                         const SriovVfConfig *applied, GError **error)
+{
+    g_autofree char *dir = sriov_state_dir(state_dir);
+    g_autofree char *path = applied_path(state_dir, pf, vf);
+    g_autofree char *text = to_text(sriov_vf_config_to_json(applied));
+    int err = 0;
+
+    if (!replace_file(dir, path, text, FALSE, &err)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
+                    "PF %s VF %u: cannot save its applied configuration to %s: %s", pf, vf,
+                    path, g_strerror(err));
+        return FALSE;
     }
     return TRUE;
 }
@@ -280,9 +354,12 @@ sriov_state_save(const char *state_dir, const SriovVfRecord *rec, gboolean durab
 gboolean
 sriov_state_remove(const char *state_dir, const char *pf, guint vf, GError **error)
 {
+    g_autofree char *applied = applied_path(state_dir, pf, vf);
     g_autofree char *path = record_path(state_dir, pf, vf);
 
-    if (unlink(path) < 0 && errno != ENOENT) {
+    /* the applied configuration first: a record must never be left with
+     * someone else's applied file */
+    if ((unlink(applied) < 0 && errno != ENOENT) || (unlink(path) < 0 && errno != ENOENT)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED,
                     "PF %s VF %u: cannot remove its saved state %s: %s", pf, vf, path,
                     g_strerror(errno));
@@ -291,32 +368,49 @@ sriov_state_remove(const char *state_dir, const char *pf, guint vf, GError **err
     return TRUE;
 }
 
-static SriovVfRecord *
-record_load(const char *path, GError **error)
+/* A JSON object from a state file. *cut_short: the file is empty or ends
+ * inside its JSON (its creation was interrupted). */
+static JsonObject *
+object_load(const char *path, gboolean *cut_short, GError **error)
 {
     g_autofree char *text = NULL;
     gsize len = 0;
     g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(SriovVfRecord) rec = g_new0(SriovVfRecord, 1);
-    JsonObject *o, *orig, *applied;
+    g_autoptr(GError) local = NULL;
     JsonNode *root;
-    const char *s;
-    guint v;
 
+    *cut_short = FALSE;
     if (!g_file_get_contents(path, &text, &len, error))
         return NULL;
     if (len > STATE_MAX_BYTES) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID, "%s: too large", path);
         return NULL;
     }
-    if (!json_parser_load_from_data(parser, text, len, error))
+    if (len == 0 || !json_parser_load_from_data(parser, text, len, &local)) {
+        *cut_short = TRUE;
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID, "%s: %s", path,
+                    local ? local->message : "empty");
         return NULL;
+    }
     root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID, "%s: not a JSON object", path);
         return NULL;
     }
-    o = json_node_get_object(root);
+    return json_object_ref(json_node_get_object(root));
+}
+
+static SriovVfRecord *
+record_load(const char *path, gboolean *cut_short, GError **error)
+{
+    g_autoptr(SriovVfRecord) rec = g_new0(SriovVfRecord, 1);
+    g_autoptr(JsonObject) o = object_load(path, cut_short, error);
+    JsonObject *orig, *applied;
+    const char *s;
+    guint v;
+
+    if (!o)
+        return NULL;
 #define NEED_STR(member, field)                                            \
     do {                                                                  \
         if (!(s = get_str(o, member, error)))                             \
@@ -342,6 +436,8 @@ record_load(const char *path, GError **error)
             g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID, "'original' is missing");
         goto bad;
     }
+    /* (records written before the applied configuration had a file of
+     * its own carry it inline) */
     if (json_object_has_member(o, "applied") &&
         (applied = json_object_get_object_member(o, "applied"))) {
         if (!sriov_vf_config_from_json(applied, &rec->applied, error))
@@ -354,6 +450,27 @@ record_load(const char *path, GError **error)
 bad:
     g_prefix_error(error, "%s: ", path);
     return NULL;
+}
+
+/* The applied configuration of @rec, if it has one (a file that cannot be
+ * read only costs the `vfs` display: a warning). */
+static void
+load_applied(const char *state_dir, SriovVfRecord *rec)
+{
+    g_autofree char *path = applied_path(state_dir, rec->pf, rec->vf);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) o = NULL;
+    gboolean cut_short;
+
+    if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        return;
+    o = object_load(path, &cut_short, &error);
+    if (o && sriov_vf_config_from_json(o, &rec->applied, &error)) {
+        rec->has_applied = TRUE;
+        return;
+    }
+    g_warning("PF %s VF %u: ignoring its applied configuration: %s", rec->pf, rec->vf,
+              error->message);
 }
 
 GPtrArray *
@@ -377,6 +494,7 @@ sriov_state_load_all(const char *state_dir, GError **error)
         g_autofree char *path = g_build_filename(dir, name, NULL);
         g_autoptr(GError) rec_error = NULL;
         SriovVfRecord *rec;
+        gboolean cut_short;
 
         if (g_str_has_suffix(name, ".tmp")) {
             /* A save interrupted before its rename: the previous state
@@ -384,13 +502,30 @@ sriov_state_load_all(const char *state_dir, GError **error)
             (void)unlink(path);
             continue;
         }
+        if (g_str_has_suffix(name, APPLIED_SUFFIX)) {
+            /* read with its record; alone, it is a leftover of a removal */
+            g_autofree char *stem = g_strndup(path, strlen(path) - strlen(APPLIED_SUFFIX));
+            g_autofree char *rec_path = g_strconcat(stem, ".json", NULL);
+            if (!g_file_test(rec_path, G_FILE_TEST_EXISTS))
+                (void)unlink(path);
+            continue;
+        }
         if (!g_str_has_suffix(name, ".json"))
             continue;
-        rec = record_load(path, &rec_error);
+        rec = record_load(path, &cut_short, &rec_error);
+        if (!rec && cut_short) {
+            /* Created under its final name, and cut short: its
+             * reservation never returned, nothing was changed on the VF. */
+            g_message("Removing the VF state file of an interrupted reservation (%s)",
+                      rec_error->message);
+            (void)unlink(path);
+            continue;
+        }
         if (!rec) {
             g_warning("Ignoring unreadable VF state file: %s", rec_error->message);
             continue;
         }
+        load_applied(state_dir, rec);
         g_ptr_array_add(out, rec);
     }
     return g_steal_pointer(&out);

@@ -1,8 +1,11 @@
-/* Saved VF state: one JSON file per reserved VF in STATE_DIR/vf/, written
- * atomically (temporary file, fsync, rename, fsync of the directory) BEFORE
- * the VF is changed, removed once its original configuration is back. What
- * survives a crash is exactly what must be restored or kept at restart (a
- * removal lost in a crash only makes reconcile restore the VF once more). */
+/* Saved VF state: one JSON file per reserved VF in STATE_DIR/vf/
+ * (PF-vfN.json), on disk (fsync of the file and of the directory) BEFORE the
+ * VF is changed, never rewritten, removed once its original configuration
+ * is back; the configuration applied for the domain (for `vfs` after a
+ * restart) in PF-vfN.applied.json beside it, replaced atomically on each
+ * change without fsync (losing it costs only the display). What survives a
+ * crash is exactly what must be restored or kept at restart (a removal lost
+ * in a crash only makes reconcile restore the VF once more). */
 #pragma once
 
 #include <glib.h>
@@ -31,14 +34,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SriovVfRecord, sriov_vf_record_free)
 
 /* STATE_DIR/vf (created 0700 if missing). */
 char *sriov_state_dir(const char *state_dir);
-/* @durable: fsync the file and the directory (a reservation and its
- * original configuration must survive a crash; later updates — the applied
- * configuration, shown by `vfs` — only need to be atomic). */
-gboolean sriov_state_save(const char *state_dir, const SriovVfRecord *rec, gboolean durable,
-                          GError **error);
+/* A new reservation with its original configuration (rec->applied is not
+ * saved here): on disk when this returns. */
+gboolean sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error);
+/* The configuration last applied for the reservation's domain. */
+gboolean sriov_state_save_applied(const char *state_dir, const char *pf, guint vf,
+                                  const SriovVfConfig *applied, GError **error);
 gboolean sriov_state_remove(const char *state_dir, const char *pf, guint vf, GError **error);
-/* Every record; unreadable files are reported with a warning and skipped
- * (they stay on disk for a human to look at). */
+/* Every record, with its applied configuration; unreadable files are
+ * reported with a warning and skipped (they stay on disk for a human to look
+ * at), except a record cut short by a crash while it was created (its
+ * reservation never returned: it is removed). */
 GPtrArray *sriov_state_load_all(const char *state_dir, GError **error);
 
 /* A VF configuration as JSON (only the settings flagged in cfg->set):

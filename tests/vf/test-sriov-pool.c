@@ -116,9 +116,12 @@ count_state_files(Fixture *f)
     g_autofree char *dir = sriov_state_dir(f->state_dir);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     guint n = 0;
+    const char *name;
 
-    while (d && g_dir_read_name(d))
-        n++;
+    /* reservations (not their applied configurations) */
+    while (d && (name = g_dir_read_name(d)))
+        if (!g_str_has_suffix(name, ".applied.json"))
+            n++;
     return n;
 }
 
@@ -156,6 +159,18 @@ test_reserve_configure_release(Fixture *f, gconstpointer data)
     g_assert_cmpmem(during.cfg.mac, 6, cfg.mac, 6);
     g_assert_cmpuint(during.cfg.vlan, ==, 100);
     g_assert_cmpuint(during.cfg.max_tx_rate_mbps, ==, 500);
+    /* changing one setting (steering back on) keeps the others applied */
+    {
+        SriovVfConfig mac_only = { .set = SRIOV_VF_SET_MAC,
+                                   .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x47 } };
+        SriovVfConfig applied;
+        g_assert_true(sriov_pool_configure(pool, vf, &mac_only, &error));
+        g_assert_true(sriov_vf_get_applied(vf, &applied));
+        g_assert_cmpmem(applied.mac, 6, mac_only.mac, 6);
+        g_assert_cmpuint(applied.set, ==, cfg.set);
+        g_assert_cmpuint(applied.vlan, ==, 100);
+        g_assert_cmpuint(applied.max_tx_rate_mbps, ==, 500);
+    }
 
     g_assert_true(sriov_pool_bind_vfio(pool, vf, &error));
     drv = fake_sysfs_driver_of(f->fk, "0000:03:10.1");
@@ -715,6 +730,9 @@ test_state_files(Fixture *f, gconstpointer data)
     g_autofree char *tmp = g_build_filename(dir, "enp3s0f0-vf1.json.tmp", NULL);
     g_autofree char *bad = g_build_filename(dir, "enp3s0f0-vf2.json", NULL);
     g_autofree char *gone = g_build_filename(dir, "enp9s0f0-vf0.json", NULL);
+    g_autofree char *cut = g_build_filename(dir, "enp3s0f1-vf2.json", NULL);
+    g_autofree char *empty = g_build_filename(dir, "enp3s0f1-vf3.json", NULL);
+    g_autofree char *orphan = g_build_filename(dir, "enp3s0f1-vf1.applied.json", NULL);
     g_autoptr(SriovPool) pool = NULL;
 
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
@@ -724,6 +742,14 @@ test_state_files(Fixture *f, gconstpointer data)
         "{\"version\":1,\"pf\":\"enp9s0f0\",\"vf\":0,\"backend\":\"kernel\","
         "\"domain-uuid\":\"u\",\"pair-key\":\"net0\",\"original\":{\"mac\":\"02:00:00:00:00:01\"}}",
         -1, NULL));
+    /* a crash while a reservation was being written: its record is cut
+     * short (or empty); an applied configuration whose record is gone */
+    g_assert_true(g_file_set_contents(cut, "{\n  \"version\" : 1,\n  \"pf\" : \"enp3s0f1\",\n", -1,
+                                      NULL));
+    g_assert_true(g_file_set_contents(empty, "", -1, NULL));
+    g_assert_true(g_file_set_contents(orphan, "{\"mac\": \"02:00:00:00:00:02\"}", -1, NULL));
+    g_test_expect_message("vfailover", G_LOG_LEVEL_MESSAGE, "*interrupted reservation*");
+    g_test_expect_message("vfailover", G_LOG_LEVEL_MESSAGE, "*interrupted reservation*");
     g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*Ignoring unreadable VF state file*enp3s0f0-vf2.json*'pf' must be a string*");
     g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*PF enp9s0f0 VF 0 (domain u)*no longer has*");
     pool = open_pool(f, &error);
@@ -732,6 +758,9 @@ test_state_files(Fixture *f, gconstpointer data)
     g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
     g_assert_true(g_file_test(bad, G_FILE_TEST_EXISTS));
     g_assert_true(g_file_test(gone, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(cut, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(empty, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(orphan, G_FILE_TEST_EXISTS));
     /* the records written by the pool read back */
     {
         SriovVf *vf = sriov_pool_reserve(pool, "uuid-s", "net0", "enp3s0f1", NULL, &error);
@@ -752,6 +781,19 @@ test_state_files(Fixture *f, gconstpointer data)
                 g_assert_true(r->original.set & SRIOV_VF_SET_MAC);
             }
         }
+        g_assert_cmpuint(found, ==, 1);
+    }
+    /* the unreadable leftover is replaced when its VF is reserved */
+    {
+        SriovVf *vf = sriov_pool_reserve_vf(pool, "uuid-t", "net0", "enp3s0f0", 2, &error);
+        g_autoptr(GPtrArray) recs = NULL;
+        guint i, found = 0;
+        g_assert_no_error(error);
+        g_assert_nonnull(vf);
+        recs = sriov_state_load_all(f->state_dir, &error);
+        for (i = 0; i < recs->len; i++)
+            if (g_strcmp0(((SriovVfRecord *)recs->pdata[i])->domain_uuid, "uuid-t") == 0)
+                found++;
         g_assert_cmpuint(found, ==, 1);
     }
 }
