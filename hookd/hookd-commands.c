@@ -73,11 +73,14 @@ cmd_pairs(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
     HookdDaemon *d = data;
     g_autoptr(JsonNode) doc = NULL;
     const char *want = json_object_get_string_member_with_default(request, "domain", NULL);
+    g_autoptr(GPtrArray) released = NULL;
     JsonArray *all, *out;
     guint i;
 
     hookd_registry_lock(d->registry);
     doc = hookd_registry_to_json(d->registry);
+    if (want)
+        released = hookd_registry_released_json(d->registry, want);
     hookd_registry_unlock(d->registry);
     all = json_object_get_array_member(json_node_get_object(doc), "domains");
     if (!want) {
@@ -92,6 +95,10 @@ cmd_pairs(JsonObject *request, JsonObject *reply, gpointer data, GError **error)
             g_strcmp0(json_object_get_string_member_with_default(dom, "uuid", NULL), want) == 0)
             json_array_add_object_element(out, json_object_ref(dom));
     }
+    /* Then what is left of it after earlier releases here (the source of
+     * a migration), newest first. */
+    for (i = 0; i < released->len; i++)
+        json_array_add_object_element(out, json_object_ref(g_ptr_array_index(released, i)));
     if (json_array_get_length(out) == 0) {
         json_array_unref(out);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -109,5 +116,5 @@ hookd_commands_register(HookdDaemon *d)
                        "Daemon health: libvirt connection, datapath, VF manager, hook and event counters",
                        cmd_status, d);
     hookd_ctl_register(d->ctl, "pairs",
-                       "Every annotated domain (or one: \"domain\": NAME|UUID), its pairs, their states and timeline", cmd_pairs, d);
+                       "Every annotated domain (or one: \"domain\": NAME|UUID, then its records released here), its pairs, their states and timeline", cmd_pairs, d);
 }

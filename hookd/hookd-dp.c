@@ -96,9 +96,10 @@ port_name(const char *domain, const HookdPair *pair)
     return g_steal_pointer(&name);
 }
 
-/* One command; FALSE + error (naming the datapath) on any failure. */
+/* One command; FALSE + error (naming the datapath) on any failure. The
+ * reply goes to @out if given. */
 static gboolean
-dp_call(HookdDp *dp, JsonObject *request, GError **error)
+dp_call_reply(HookdDp *dp, JsonObject *request, JsonObject **out, GError **error)
 {
     g_autoptr(JsonObject) reply = NULL;
     g_autoptr(GError) local = NULL;
@@ -115,7 +116,15 @@ dp_call(HookdDp *dp, JsonObject *request, GError **error)
                     json_object_get_string_member_with_default(reply, "error", "no reason given"));
         return FALSE;
     }
+    if (out)
+        *out = g_steal_pointer(&reply);
     return TRUE;
+}
+
+static gboolean
+dp_call(HookdDp *dp, JsonObject *request, GError **error)
+{
+    return dp_call_reply(dp, request, NULL, error);
 }
 
 static JsonObject *
@@ -177,6 +186,31 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
     if (!dp_call(dp, req, &error))
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,
                   error->message);
+}
+
+JsonObject *
+hookd_dp_port_counters(HookdDp *dp, const char *domain, const HookdPair *pair)
+{
+    g_autofree char *name = NULL;
+    g_autoptr(JsonObject) req = NULL;
+    g_autoptr(JsonObject) reply = NULL;
+    g_autoptr(GError) error = NULL;
+    JsonObject *pr;
+
+    if (!pair_socket(pair))
+        return NULL;
+    name = port_name(domain, pair);
+    req = request_new("stats", name);
+    if (!dp_call_reply(dp, req, &reply, &error)) {
+        g_warning("domain %s: interface %s: datapath counters not read: %s", domain, pair->alias,
+                  error->message);
+        return NULL;
+    }
+    pr = json_object_has_member(reply, "pair") ? json_object_get_object_member(reply, "pair") : NULL;
+    if (!pr || !json_object_has_member(pr, "counters") ||
+        !JSON_NODE_HOLDS_OBJECT(json_object_get_member(pr, "counters")))
+        return NULL;
+    return json_object_ref(json_object_get_object_member(pr, "counters"));
 }
 
 void

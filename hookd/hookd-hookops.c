@@ -307,10 +307,25 @@ op_release(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomai
            char **out_xml, GError **error)
 {
     gboolean held = domain_holds_resources(dom);
+    guint i;
 
+    /* The datapath's counters go with its port: keep them on the timeline
+     * (a migration source's loss is read from them afterwards). */
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        g_autoptr(JsonObject) c = hookd_dp_port_counters(d->dp, dom->name, p);
+        g_autoptr(JsonNode) n = NULL;
+        g_autofree char *text = NULL;
+
+        if (!c)
+            continue;
+        n = json_node_init_object(json_node_alloc(), c);
+        text = json_to_string(n, FALSE);
+        hookd_domain_note(dom, "state", "%s: datapath counters at release %s", p->alias, text);
+    }
     release_domain_resources(d, dom);
     g_message("domain %s: released", dom->name);
-    hookd_registry_remove(d->registry, dom->uuid);
+    hookd_registry_retire(d->registry, dom->uuid);
     if (held)
         save_now(d);
     else

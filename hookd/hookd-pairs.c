@@ -10,11 +10,13 @@
 #define PAIRS_FORMAT 1
 #define TIMELINE_MAX 64
 #define SAVE_LATER_MS 200
+#define RELEASED_MAX 16
 
 struct _HookdRegistry {
     GMutex lock;
     char *state_dir;
     GHashTable *domains;    /* uuid -> HookdDomain* */
+    GPtrArray *released;    /* HookdDomain*, released ones, oldest first */
     guint save_id;
     gboolean dirty;         /* changed since the last snapshot */
     guint64 seq;            /* snapshots serialized (under lock) */
@@ -250,6 +252,11 @@ domain_to_json(HookdDomain *d)
     json_object_set_string_member(o, "phase", hookd_domain_phase_name(d->phase));
     json_object_set_string_member(o, "created", created);
     json_object_set_int_member(o, "created_us", d->created);
+    if (d->released) {
+        g_autofree char *released = hookd_format_time(d->released);
+        json_object_set_string_member(o, "released", released);
+        json_object_set_int_member(o, "released_us", d->released);
+    }
     for (i = 0; i < d->pairs->len; i++)
         json_array_add_object_element(pairs, pair_to_json(g_ptr_array_index(d->pairs, i)));
     json_object_set_array_member(o, "pairs", pairs);
@@ -394,6 +401,7 @@ hookd_registry_new(const char *state_dir, GError **error)
     g_mutex_init(&reg->write_lock);
     reg->state_dir = g_strdup(state_dir);
     reg->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, domain_free);
+    reg->released = g_ptr_array_new_with_free_func(domain_free);
 
     root = hookd_state_read(state_dir, PAIRS_FILE, &local);
     if (!root) {
@@ -432,6 +440,7 @@ hookd_registry_free(HookdRegistry *reg)
     if (reg->save_id)
         g_source_remove(reg->save_id);
     g_hash_table_unref(reg->domains);
+    g_ptr_array_unref(reg->released);
     g_free(reg->state_dir);
     g_mutex_clear(&reg->lock);
     g_mutex_clear(&reg->write_lock);
@@ -489,6 +498,41 @@ void
 hookd_registry_remove(HookdRegistry *reg, const char *uuid)
 {
     g_hash_table_remove(reg->domains, uuid);
+}
+
+void
+hookd_registry_retire(HookdRegistry *reg, const char *uuid)
+{
+    HookdDomain *d = NULL;
+    guint i;
+
+    if (!g_hash_table_steal_extended(reg->domains, uuid, NULL, (gpointer *)&d))
+        return;
+    d->released = g_get_real_time();
+    hookd_domain_note(d, "hook", "released: record kept for `pairs %s` only", d->name);
+    /* One per name: the newest tells what happened last. */
+    for (i = reg->released->len; i > 0; i--) {
+        HookdDomain *old = g_ptr_array_index(reg->released, i - 1);
+        if (g_strcmp0(old->name, d->name) == 0)
+            g_ptr_array_remove_index(reg->released, i - 1);
+    }
+    if (reg->released->len >= RELEASED_MAX)
+        g_ptr_array_remove_index(reg->released, 0);
+    g_ptr_array_add(reg->released, d);
+}
+
+GPtrArray *
+hookd_registry_released_json(HookdRegistry *reg, const char *name_or_uuid)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+    guint i;
+
+    for (i = reg->released->len; i > 0; i--) {
+        HookdDomain *d = g_ptr_array_index(reg->released, i - 1);
+        if (g_strcmp0(d->name, name_or_uuid) == 0 || g_strcmp0(d->uuid, name_or_uuid) == 0)
+            g_ptr_array_add(out, domain_to_json(d));
+    }
+    return out;
 }
 
 char **

@@ -68,6 +68,10 @@ typedef struct {
     /* Created by an incoming migration that has not resumed here yet: VFs
      * hookd hot-plugs wait for RESUMED MIGRATED. In memory only. */
     gboolean incoming;
+    /* Wall clock µs when libvirt released the domain here (0: live). A
+     * released record is kept in memory only, for `pairs DOMAIN`: the
+     * source of a migration still shows its timeline afterwards. */
+    gint64 released;
 } HookdDomain;
 
 typedef struct _HookdRegistry HookdRegistry;
@@ -90,6 +94,12 @@ HookdDomain *hookd_registry_add(HookdRegistry *reg, const char *uuid, const char
                                 HookdDomainPhase phase, GPtrArray *pairs);
 /* Locked: forget a domain. */
 void hookd_registry_remove(HookdRegistry *reg, const char *uuid);
+/* Locked: the domain was released here: drop it from the live records but
+ * keep it (memory only, the last few, one per name) for `pairs DOMAIN`. */
+void hookd_registry_retire(HookdRegistry *reg, const char *uuid);
+/* Locked: released records named @name_or_uuid as JSON objects (newest
+ * first; free with g_ptr_array_unref). */
+GPtrArray *hookd_registry_released_json(HookdRegistry *reg, const char *name_or_uuid);
 /* Locked: UUIDs of every domain (free with g_strfreev). */
 char **hookd_registry_uuids(HookdRegistry *reg);
 

@@ -141,6 +141,9 @@ print_pairs(JsonObject *r, gboolean timeline)
                     str_member(p, "alias"), str_member(p, "mac"), str_member(p, "mode"), vfs,
                     str_member(p, "state"), str_member(p, "state_since"));
         }
+        if (json_object_has_member(d, "released"))
+            g_print("  (%s: released here at %s; its last record)\n", str_member(d, "name"),
+                    str_member(d, "released"));
         if (timeline) {
             JsonArray *tl = json_object_get_array_member(d, "timeline");
             for (j = 0; tl && j < json_array_get_length(tl); j++) {

@@ -12,7 +12,7 @@ PACKAGES="
  qemu-system-x86 qemu-utils
  dpdk dpdk-dev libdpdk-dev python3 openvswitch-switch-dpdk
  busybox-static linux-image-amd64 cpio kmod
- iproute2 iputils-ping nftables tcpdump procps psmisc util-linux strace jq
+ iproute2 iputils-ping nftables tcpdump procps psmisc util-linux strace jq ethtool
  libclang-rt-14-dev
 "
 

@@ -66,6 +66,7 @@ tb_guest_image >/dev/null && console_ts "$base" && tb_guest_xml "$base" > "$TB_D
     tb_wait_guest_ready "$base" 240 >/dev/null
 ok $? "baseline guest $base (no annotations, e1000e primary on the PF bridge) booted on A"
 
+timelines=""
 btable=$(tb_loss_table_header)
 vtable=$(tb_loss_table_header)
 migrate() {
@@ -86,7 +87,7 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local stop=${TB_MIG_WINDOW%% *} unplug started begin=- ann=-
+    local stop=${TB_MIG_WINDOW%% *} unplug started begin=- ann=- virtio=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$_tb_mig_count.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     started=-
@@ -98,9 +99,18 @@ migrate() {
             jq -r '[.domains[].timeline[] | select(.what | startswith("migrate begin")) | .at_us] | last // empty')
         begin=$(awk -v u="$begin" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
         ann=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.counters.announces')
+        # The source released its record; hookd keeps it for `pairs NAME`.
+        tb_vfoctl "$src" --json pairs "$name" > "$TB_DIR/$name.mig.$_tb_mig_count.src-pairs" 2>&1
+        tb_vfoctl "$dst" --json pairs "$name" > "$TB_DIR/$name.mig.$_tb_mig_count.dst-pairs" 2>&1
+        virtio=$(jq -r '[.domains[] | select(.released) | .timeline[] | select(.to == "VIRTIO_ACTIVE") | .at_us] | first // empty' \
+            "$TB_DIR/$name.mig.$_tb_mig_count.src-pairs" 2>/dev/null)
+        virtio=$(awk -v u="$virtio" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
+        timelines="$timelines
+$kind:$src->$dst: source $src (released record):
+$(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
     fi
     timing="$timing
-$kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
+$kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  source VIRTIO_ACTIVE ${virtio:--}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" != baseline ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
@@ -185,6 +195,8 @@ TB_WAIT_PRIMARY=1 TB_MIGRATE_CMD=tb_vfo_migrate_managed migrate managed "$mname"
 uuid=$(uuid_of B)
 after_migration A B
 
+diag "the sources' hookd timelines after each migration (records kept after release):"
+echo "$timelines" | sed '/^$/d; s/^/#   /'
 diag "hookd timelines:"
 for h in A B; do
     tb_vfoctl "$h" --timeline pairs 2>&1 | sed "s/^/#   $h: /"

@@ -107,7 +107,7 @@ _tb_addr() {
 tb_can_run() {
     [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, libvirtd)"; return 1; }
     local c
-    for c in ip unshare nsenter libvirtd virtlogd virsh qemu-system-x86_64 cpio busybox flock; do
+    for c in ip unshare nsenter libvirtd virtlogd virsh qemu-system-x86_64 cpio busybox flock ethtool; do
         command -v "$c" >/dev/null 2>&1 || { echo "missing $c (run scripts/setup-debian.sh)"; return 1; }
     done
     ip netns list >/dev/null 2>&1 || { echo "ip netns does not work here"; return 1; }
@@ -155,6 +155,13 @@ tb_setup() {
     ip -n "$TB_NS_NET" link set lo up
     ip -n "$TB_NS_NET" link add "$TB_BRIDGE" type bridge || return 1
     ip -n "$TB_NS_NET" addr add "$TB_PEER_IP/$TB_PREFIXLEN" dev "$TB_BRIDGE"
+    # The traffic peer sends like a host on a real wire: full checksums.
+    # With offload its UDP leaves with only the pseudo-header sum
+    # (CHECKSUM_PARTIAL across the veths); QEMU's tap backends complete it,
+    # a datapath reading the wire (vfailover-dp's af_packet uplink) cannot,
+    # and the guest drops every such packet arriving on virtio.
+    ip netns exec "$TB_NS_NET" ethtool -K "$TB_BRIDGE" tx off >/dev/null 2>&1 ||
+        { _tb_log "cannot turn off checksum offload on the physical network's $TB_BRIDGE"; return 1; }
     ip -n "$TB_NS_NET" link set "$TB_BRIDGE" up
     for h in $hosts; do
         ns=$(_tb_ns "$h") || return 1
