@@ -30,6 +30,7 @@ typedef struct {
     /* domain name -> HookdMigration* (managed migrations, registry lock) */
     GHashTable *migrations;
     gint64 last_sync;           /* wall clock, µs */
+    guint sweep_id;             /* abandoned-record sweep (hookd-sync.c) */
 } HookdDaemon;
 
 /* Run @func(@daemon, @uuid) on the main loop soon (thread-safe): the way hook
@@ -54,12 +55,23 @@ void hookd_hookops_plug_vfs(HookdDaemon *daemon, const char *uuid);
  * on the main loop after every (re)connect. */
 void hookd_sync_domains(virConnectPtr conn, gpointer daemon);
 
+/* Registry locked (hookd-events.c): an outgoing migration of @dom failed
+ * and it still runs here: the pairs whose VF left for it get it back
+ * (native mode: QEMU re-plugs it, the pair goes VF_ACTIVE; managed mode:
+ * hookd plugs it again unless the migration's thread is there to). */
+void hookd_events_migration_failed(HookdDaemon *daemon, HookdDomain *dom, const char *reason);
+/* Registry locked (hookd-events.c): an incoming domain now runs here: the
+ * datapath lets go of its held pairs, the VFs hookd plugs go in. */
+void hookd_events_incoming_resumed(HookdDaemon *daemon, HookdDomain *dom, const char *reason);
+
 /* A copy of @p (for work done without the registry lock). */
 HookdPair *hookd_pair_copy(const HookdPair *p);
 
 /* Register the managed-migration commands migrate, migrate-status
  * (hookd-migrate.c). */
 void hookd_migrate_register(HookdDaemon *daemon);
+/* Registry locked: a managed migration of domain @name is running. */
+gboolean hookd_migrate_running(HookdDaemon *daemon, const char *name);
 void hookd_migrate_free_all(HookdDaemon *daemon);
 
 /* Register the control commands (hookd-commands.c). */

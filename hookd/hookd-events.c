@@ -106,19 +106,59 @@ move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState st
     move(d, dom, alias ? hookd_domain_find_pair(dom, alias) : NULL, state, reason);
 }
 
-/* Registry locked: a migration of this (source) domain failed or was
- * cancelled: QEMU re-plugs the VFs it unplugged for it. */
-static void
-migration_rolled_back(HookdDaemon *d, HookdDomain *dom, const char *reason)
+void
+hookd_events_migration_failed(HookdDaemon *d, HookdDomain *dom, const char *reason)
 {
+    g_autoptr(GError) error = NULL;
+    gboolean plug = FALSE, changed = FALSE;
     guint i;
 
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
-        if (p->migrating && p->vf_pf)
-            move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, reason);
+        if (!p->migrating)
+            continue;
+        if (!p->vf_defined) {
+            /* Managed mode: hookd detached the VF; the migration's thread
+             * plugs it back if it is still there (hookd-migrate.c). */
+            if (hookd_migrate_running(d, dom->name))
+                continue;
+            hookd_domain_note(dom, "state", "%s: %s; plugging the VF back", p->alias, reason);
+            g_message("domain %s: interface %s: %s; plugging the VF back", dom->name, p->alias,
+                      reason);
+            plug = TRUE;
+        }
         p->migrating = FALSE;
+        changed = TRUE;
+        if (p->vf_defined && p->vf_pf)
+            move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, reason);
     }
+    if (changed && !hookd_registry_save(d->registry, &error))
+        g_warning("%s", error->message);
+    if (plug)
+        hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
+}
+
+void
+hookd_events_incoming_resumed(HookdDaemon *d, HookdDomain *dom, const char *reason)
+{
+    g_autoptr(GError) error = NULL;
+    guint i;
+
+    dom->incoming = FALSE;
+    hookd_domain_set_phase(dom, HOOKD_DOMAIN_RUNNING);
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->dp_held) {
+            /* Runs here now: a pair still on virtio claims and announces
+             * its MAC. */
+            p->dp_held = FALSE;
+            hookd_domain_note(dom, "state", "%s: datapath released (%s)", p->alias, reason);
+            apply_steering(d, dom, p);
+        }
+    }
+    if (!hookd_registry_save(d->registry, &error))
+        g_warning("%s", error->message);
+    hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
 }
 
 /* Registry locked: the guest has let go of the VFs QEMU unplugged for the
@@ -149,26 +189,13 @@ on_lifecycle(virConnectPtr conn, virDomainPtr vdom, int event, int detail, void 
     if (event == VIR_DOMAIN_EVENT_SUSPENDED && detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
         migration_unplugged(d, dom, "domain paused for the migration's last copy");
     else if (dom->incoming &&
-             event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED) {
+             event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
         /* Destination: the migration completed and the domain runs here;
          * VFs hookd hot-plugs (managed mode) can go in now. (STARTED
          * MIGRATED comes when the incoming QEMU starts: far too early.) */
-        guint i;
-
-        dom->incoming = FALSE;
-        for (i = 0; i < dom->pairs->len; i++) {
-            HookdPair *p = g_ptr_array_index(dom->pairs, i);
-            if (p->dp_held) {
-                /* Runs here now: a pair still on virtio claims and
-                 * announces its MAC. */
-                p->dp_held = FALSE;
-                hookd_domain_note(dom, "state", "%s: datapath released (the domain runs here)", p->alias);
-                apply_steering(d, dom, p);
-            }
-        }
-        hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
-    } else if (event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
-        migration_rolled_back(d, dom, "domain resumed here: the migration failed");
+        hookd_events_incoming_resumed(d, dom, "the domain runs here");
+    else if (event == VIR_DOMAIN_EVENT_RESUMED && detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+        hookd_events_migration_failed(d, dom, "domain resumed here: the migration failed");
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);
     return 0;
@@ -284,7 +311,7 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
             strcmp(dev, "device") == 0 || strcmp(dev, "completed") == 0)
             migration_unplugged(d, dom, "the guest released the VF: the migration left wait-unplug");
         else if (strcmp(dev, "failed") == 0 || strcmp(dev, "cancelled") == 0)
-            migration_rolled_back(d, dom, "the migration failed: QEMU re-plugs the VF");
+            hookd_events_migration_failed(d, dom, "the migration failed: the VF comes back");
     }
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);

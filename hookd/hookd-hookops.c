@@ -219,8 +219,10 @@ hookd_hookops_plug_vfs(HookdDaemon *d, const char *uuid)
         for (i = 0; i < dom->pairs->len; i++) {
             HookdPair *p = g_ptr_array_index(dom->pairs, i);
             /* An incoming domain cannot take a hot-plug before it resumed
-             * here (RESUMED MIGRATED queues this again). */
-            if (p->vf_pf && (p->vf_defined || (p->state != HOOKD_PAIR_VF_ACTIVE && !dom->incoming)))
+             * here (RESUMED MIGRATED queues this again); a VF that left
+             * for an outgoing migration comes back only if it fails. */
+            if (p->vf_pf && !p->migrating &&
+                (p->vf_defined || (p->state != HOOKD_PAIR_VF_ACTIVE && !dom->incoming)))
                 g_ptr_array_add(todo, hookd_pair_copy(p));
         }
     }

@@ -72,6 +72,31 @@ set_state(HookdMigration *m, const char *state, const char *error)
         g_message("domain %s: managed migration to %s: %s", m->name, m->dest_uri, state);
 }
 
+/* Mark the pairs whose VF leaves for the migration (persisted before the
+ * detach: a restarted hookd still plugs them back if the migration fails,
+ * hookd-sync.c), or clear the marks; the number of pairs changed. */
+static guint
+mark_migrating(HookdMigration *m, GPtrArray *pairs, gboolean on)
+{
+    g_autoptr(GError) error = NULL;
+    HookdDomain *dom;
+    guint i, n = 0;
+
+    hookd_registry_lock(m->d->registry);
+    dom = hookd_registry_find(m->d->registry, m->uuid);
+    for (i = 0; dom && i < pairs->len; i++) {
+        HookdPair *p = hookd_domain_find_pair(dom, ((HookdPair *)g_ptr_array_index(pairs, i))->alias);
+        if (p && p->migrating != on) {
+            p->migrating = on;
+            n++;
+        }
+    }
+    if (n && !hookd_registry_save(m->d->registry, &error))
+        g_warning("%s", error->message);
+    hookd_registry_unlock(m->d->registry);
+    return n;
+}
+
 /* Pairs with a VF plugged now (copies). */
 static GPtrArray *
 plugged_pairs(HookdMigration *m)
@@ -100,6 +125,7 @@ migrate_thread(gpointer data)
     gint64 deadline;
     guint i;
 
+    mark_migrating(m, pairs, TRUE);
     for (i = 0; i < pairs->len; i++) {
         if (!hookd_vf_detach(m->d->vf, m->dom, m->uuid, m->name, g_ptr_array_index(pairs, i),
                              &error))
@@ -132,10 +158,19 @@ migrate_thread(gpointer data)
 
 rollback:
     /* The domain keeps running here: plug its VFs back (DEVICE_ADDED moves
-     * the pairs to VF_ACTIVE and the steering back to the VF). */
+     * the pairs to VF_ACTIVE and the steering back to the VF) unless the
+     * QEMU event of the failure did already (hookd-events.c). */
     set_state(m, "failed", error->message);
-    hookd_daemon_queue(m->d, hookd_hookops_plug_vfs, m->uuid);
+    if (mark_migrating(m, pairs, FALSE) > 0)
+        hookd_daemon_queue(m->d, hookd_hookops_plug_vfs, m->uuid);
     return NULL;
+}
+
+gboolean
+hookd_migrate_running(HookdDaemon *d, const char *name)
+{
+    HookdMigration *m = d->migrations ? g_hash_table_lookup(d->migrations, name) : NULL;
+    return m && !m->finished;
 }
 
 static JsonObject *

@@ -221,6 +221,8 @@ pair_to_json(HookdPair *p)
     json_object_set_object_member(o, "policy", json_object_ref(p->policy));
     set_string_or_null(o, "vf_alias", p->vf_alias);
     json_object_set_boolean_member(o, "vf_defined", p->vf_defined);
+    json_object_set_boolean_member(o, "migrating", p->migrating);
+    json_object_set_boolean_member(o, "dp_held", p->dp_held);
     if (p->vf_pf) {
         JsonObject *vf = json_object_new();
         json_object_set_string_member(vf, "pf", p->vf_pf);
@@ -250,6 +252,7 @@ domain_to_json(HookdDomain *d)
     json_object_set_string_member(o, "uuid", d->uuid);
     json_object_set_string_member(o, "name", d->name);
     json_object_set_string_member(o, "phase", hookd_domain_phase_name(d->phase));
+    json_object_set_boolean_member(o, "incoming", d->incoming);
     json_object_set_string_member(o, "created", created);
     json_object_set_int_member(o, "created_us", d->created);
     if (d->released) {
@@ -326,6 +329,8 @@ pair_from_json(JsonObject *o, GError **error)
     p->no_vf = g_strdup(member_string(o, "no_vf"));
     p->vf_alias = g_strdup(member_string(o, "vf_alias"));
     p->vf_defined = json_object_get_boolean_member_with_default(o, "vf_defined", FALSE);
+    p->migrating = json_object_get_boolean_member_with_default(o, "migrating", FALSE);
+    p->dp_held = json_object_get_boolean_member_with_default(o, "dp_held", FALSE);
     if (json_object_has_member(o, "policy") &&
         JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "policy"))) {
         json_object_unref(p->policy);
@@ -363,6 +368,7 @@ domain_from_json(JsonObject *o, GError **error)
     }
     d = domain_new(uuid, name);
     d->phase = ph;
+    d->incoming = json_object_get_boolean_member_with_default(o, "incoming", FALSE);
     d->created = json_object_get_int_member_with_default(o, "created_us", d->created);
     arr = json_object_has_member(o, "pairs") ? json_object_get_array_member(o, "pairs") : NULL;
     for (i = 0; arr && i < json_array_get_length(arr); i++) {

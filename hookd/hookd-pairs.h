@@ -46,12 +46,14 @@ typedef struct {
      * emulated backend, or after an incoming rewrite): QEMU plugs it, hookd
      * never attaches it. */
     gboolean vf_defined;
-    /* QEMU unplugged the VF for an outgoing migration (UNPLUG_PRIMARY);
-     * cleared when the migration fails. In memory only. */
+    /* The VF left the guest for an outgoing migration: QEMU unplugged it
+     * (native mode, UNPLUG_PRIMARY) or hookd detached it (managed mode).
+     * Cleared when the migration fails (the VF comes back). Persisted: a
+     * restarted hookd must still roll back (hookd-sync.c). */
     gboolean migrating;
     /* The domain does not run here yet (incoming migration): the datapath
      * neither claims nor announces its MAC, whatever the state, until it
-     * resumed here. In memory only. */
+     * resumed here. Persisted. */
     gboolean dp_held;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
@@ -66,7 +68,7 @@ typedef struct {
     GPtrArray *pairs;       /* HookdPair* */
     GPtrArray *timeline;    /* JsonObject* {at, kind, what}, newest last, bounded */
     /* Created by an incoming migration that has not resumed here yet: VFs
-     * hookd hot-plugs wait for RESUMED MIGRATED. In memory only. */
+     * hookd hot-plugs wait for RESUMED MIGRATED. Persisted. */
     gboolean incoming;
     /* Wall clock µs when libvirt released the domain here (0: live). A
      * released record is kept in memory only, for `pairs DOMAIN`: the
