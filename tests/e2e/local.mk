@@ -17,12 +17,15 @@ CLEANFILES += tests/lib/vf-stream.static
 EXTRA_DIST += tests/lib/guest-image.sh tests/lib/testbed.sh doc/testbed.md
 
 dist_check_SCRIPTS += tests/e2e/test-vf-stream.sh tests/e2e/test-guest-boot.sh \
-	tests/e2e/test-migration-baseline.sh tests/e2e/test-migration-vfailover.sh
+	tests/e2e/test-migration-baseline.sh tests/e2e/test-migration-vfailover.sh \
+	tests/e2e/test-migration-rollback.sh tests/e2e/test-migration-faults.sh
+EXTRA_DIST += tests/e2e/rollback-lib.sh
 TESTS += tests/e2e/test-vf-stream.sh tests/e2e/test-guest-boot.sh \
 	tests/e2e/test-migration-baseline.sh
 # vfailover on the testbed needs vfailover-dp (DPDK).
 if HAVE_DPDK
-TESTS += tests/e2e/test-migration-vfailover.sh
+TESTS += tests/e2e/test-migration-vfailover.sh tests/e2e/test-migration-rollback.sh \
+	tests/e2e/test-migration-faults.sh
 endif
 
 # The guest image cache (tests/lib/guest-image.sh) lives in the build tree.
