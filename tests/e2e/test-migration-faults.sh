@@ -19,6 +19,9 @@
 #                       failed: its sweep frees the abandoned reservation
 #   native:src-dp       kill SRC's vfailover-dp, restart it, lift the cap
 #   native:dst-libvirtd restart DST's libvirtd (the source's migration fails)
+#   managed:src-hookd   kill -9 SRC's hookd (the migration's driver),
+#                       restart it, lift the cap: libvirt's job goes on and
+#                       completes, DST's hookd plugs a VF there
 #   managed:src-hookd-abort  kill -9 SRC's hookd (the migration's driver),
 #                       restart it, domjobabort: the restarted hookd plugs
 #                       the VF back
@@ -36,7 +39,7 @@ reason=$(tb_vfo_can_run) || skip_all "$reason"
 TB_VFAILOVER=1
 TB_GUEST_MAC=$(tb_random_mac)
 CASES=${FT_CASES:-native:src-hookd native:src-hookd-abort native:dst-hookd native:dst-hookd-early native:src-dp
-native:dst-libvirtd managed:src-hookd-abort managed:dst-hookd}
+native:dst-libvirtd managed:src-hookd managed:src-hookd-abort managed:dst-hookd}
 
 wanted_mode() { case " $(echo $CASES) " in *" $1:"*) return 0 ;; esac; return 1; }
 
@@ -170,6 +173,7 @@ if wanted_mode native; then
 fi
 if wanted_mode managed; then
     boot managed
+    fault_case managed src-hookd f_src_hookd completes
     fault_case managed src-hookd-abort f_src_hookd_abort rolls-back
     fault_case managed dst-hookd f_dst_hookd completes
 fi
