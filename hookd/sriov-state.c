@@ -220,10 +220,12 @@ record_to_json(const SriovVfRecord *rec)
     return o;
 }
 
+/* Takes @obj. */
 static char *
 to_text(JsonObject *obj)
 {
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
+    g_autoptr(JsonObject) owned = obj;
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), owned);
     g_autofree char *text = json_to_string(node, TRUE);
     return g_strconcat(text, "\n", NULL);
 }
