@@ -25,6 +25,7 @@ struct _SriovNl {
     guint32 seq;
     SriovNlHook hook;
     gpointer hook_data;
+    guint8 *buf;        /* NL_MAX_REPLY bytes, for answers (under lock) */
 };
 
 SriovNl *
@@ -72,6 +73,7 @@ sriov_nl_free(SriovNl *nl)
     if (nl->fd >= 0)
         close(nl->fd);
     g_mutex_clear(&nl->lock);
+    g_free(nl->buf);
     g_free(nl);
 }
 
@@ -102,14 +104,18 @@ parse_ext_ack(const struct nlmsghdr *h)
     return g_strndup(nla_data(tb[NLMSGERR_ATTR_MSG]), nla_len(tb[NLMSGERR_ATTR_MSG]));
 }
 
+/* One datagram into nl->buf, in one recv(2): the buffer is as large as the
+ * largest answer we accept (its pages are only touched as far as answers
+ * reach), and MSG_TRUNC tells the real size of anything larger. */
 static int
-recv_datagram(int fd, guint8 **buf, gsize *len)
+recv_datagram(SriovNl *nl, gsize *len)
 {
     ssize_t n;
 
-    /* Peek the real size first: one datagram may hold a PF with many VFs. */
+    if (!nl->buf)
+        nl->buf = g_malloc(NL_MAX_REPLY);
     do {
-        n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+        n = recv(nl->fd, nl->buf, NL_MAX_REPLY, MSG_TRUNC);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;
@@ -117,15 +123,6 @@ recv_datagram(int fd, guint8 **buf, gsize *len)
         return -ECONNRESET;
     if ((gsize)n > NL_MAX_REPLY)
         return -EMSGSIZE;
-    *buf = g_malloc(n);
-    do {
-        n = recv(fd, *buf, n, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        int err = n < 0 ? -errno : -ECONNRESET;
-        g_clear_pointer(buf, g_free);
-        return err;
-    }
     *len = n;
     return 0;
 }
@@ -137,33 +134,37 @@ sriov_nl_talk(SriovNl *nl, struct nl_msg *msg, GPtrArray *replies, char **ext_ac
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&nl->lock);
     gboolean want_ack = (req->nlmsg_flags & NLM_F_ACK) != 0;
     gboolean dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+    int hooked = 0;
     ssize_t n;
 
     req->nlmsg_seq = ++nl->seq;
     req->nlmsg_pid = 0;
     if (nl->hook) {
-        int rc = nl->hook((const guint8 *)req, req->nlmsg_len, nl->hook_data);
-        if (rc != 0)
-            return rc > 0 ? 0 : rc;
+        hooked = nl->hook((const guint8 *)req, req->nlmsg_len, nl->hook_data);
+        if (hooked < 0)
+            return hooked;
+        if (hooked == 1)
+            return 0;
     }
-    do {
-        n = send(nl->fd, req, req->nlmsg_len, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    if ((gsize)n != req->nlmsg_len)
-        return -EIO;
+    if (hooked != 2) {
+        do {
+            n = send(nl->fd, req, req->nlmsg_len, MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return -errno;
+        if ((gsize)n != req->nlmsg_len)
+            return -EIO;
+    }
 
     for (;;) {
-        g_autofree guint8 *buf = NULL;
         gsize len = 0;
         struct nlmsghdr *h;
-        int rem, rc = recv_datagram(nl->fd, &buf, &len);
+        int rem, rc = recv_datagram(nl, &len);
 
         if (rc < 0)
             return rc;
         rem = (int)len;
-        for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (guint)rem); h = NLMSG_NEXT(h, rem)) {
+        for (h = (struct nlmsghdr *)nl->buf; NLMSG_OK(h, (guint)rem); h = NLMSG_NEXT(h, rem)) {
             if (h->nlmsg_seq != req->nlmsg_seq)
                 continue;   /* a late answer to an earlier request */
             if (h->nlmsg_type == NLMSG_ERROR) {

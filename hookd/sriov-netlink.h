@@ -35,7 +35,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SriovNl, sriov_nl_free)
 
 /* Test hook: sees every request (seq already set) before it is sent.
  * Return 1 to answer it with success without sending, 0 to send it,
- * or -errno to fail it as the kernel would. */
+ * -errno to fail it as the kernel would, or 2 when the hook has queued the
+ * answers on the socket itself (a stand-in answering in the caller's
+ * thread, as the kernel does): they are read as if the request had been
+ * sent. */
 typedef int (*SriovNlHook)(const guint8 *req, gsize len, gpointer user_data);
 void sriov_nl_set_hook(SriovNl *nl, SriovNlHook hook, gpointer user_data);
 

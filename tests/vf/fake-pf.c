@@ -11,6 +11,7 @@
 
 #include <netlink/attr.h>
 
+#include "sriov-netlink.h"
 #include "fake-pf.h"
 
 typedef struct {
@@ -33,6 +34,7 @@ struct _FakePfPeer {
     GMutex lock;
     GPtrArray *pfs;
     guint requests;
+    gint64 busy_us;     /* time spent answering (benchmark) */
 };
 
 static void
@@ -363,8 +365,14 @@ peer_thread(gpointer data)
         if (n <= 0)
             break;
         rem = (int)n;
-        for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (guint)rem); h = NLMSG_NEXT(h, rem))
-            handle(conn, h);
+        {
+            gint64 t0 = g_get_monotonic_time();
+            for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (guint)rem); h = NLMSG_NEXT(h, rem))
+                handle(conn, h);
+            g_mutex_lock(&conn->peer->lock);
+            conn->peer->busy_us += g_get_monotonic_time() - t0;
+            g_mutex_unlock(&conn->peer->lock);
+        }
     }
     g_free(buf);
     return NULL;
@@ -403,6 +411,40 @@ fake_pf_peer_take_client_fd(FakePfPeer *peer)
     return sv[1];
 }
 
+/* Answers in the caller's thread, from the send path's hook. */
+static int
+inline_hook(const guint8 *req, gsize len, gpointer data)
+{
+    PeerConn *conn = data;
+    gint64 t0 = g_get_monotonic_time();
+
+    handle(conn, (struct nlmsghdr *)req);
+    g_mutex_lock(&conn->peer->lock);
+    conn->peer->busy_us += g_get_monotonic_time() - t0;
+    g_mutex_unlock(&conn->peer->lock);
+    return 2;
+}
+
+SriovNl *
+fake_pf_peer_open_inline(FakePfPeer *peer)
+{
+    PeerConn *conn = g_new0(PeerConn, 1);
+    SriovNl *nl;
+    int sv[2];
+    int big = 4 * 1024 * 1024;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        g_error("socketpair: %s", g_strerror(errno));
+    if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
+        (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    conn->peer = peer;
+    conn->server_fd = sv[0];
+    g_ptr_array_add(peer->conns, conn);
+    nl = sriov_nl_new_for_fd(sv[1]);
+    sriov_nl_set_hook(nl, inline_hook, conn);
+    return nl;
+}
+
 void
 fake_pf_peer_free(FakePfPeer *peer)
 {
@@ -414,7 +456,8 @@ fake_pf_peer_free(FakePfPeer *peer)
         PeerConn *conn = g_ptr_array_index(peer->conns, i);
         /* Ends the thread even if the client end is still open. */
         shutdown(conn->server_fd, SHUT_RDWR);
-        g_thread_join(conn->thread);
+        if (conn->thread)
+            g_thread_join(conn->thread);
         close(conn->server_fd);
         g_free(conn);
     }
@@ -480,6 +523,13 @@ fake_pf_peer_get_vf(FakePfPeer *peer, const char *name, guint vf, FakeVfState *o
         return FALSE;
     *out = g_array_index(pf->vfs, FakeVfState, vf);
     return TRUE;
+}
+
+double
+fake_pf_peer_busy_seconds(FakePfPeer *peer)
+{
+    g_autoptr(GMutexLocker) l = g_mutex_locker_new(&peer->lock);
+    return peer->busy_us / 1e6;
 }
 
 guint

@@ -25,6 +25,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakePfPeer, fake_pf_peer_free)
 /* A new client end, served by its own thread (give it to
  * sriov_nl_new_for_fd, which owns it). Every channel sees the same PFs. */
 int fake_pf_peer_take_client_fd(FakePfPeer *peer);
+/* A channel answered in the caller's thread, as the kernel answers rtnetlink
+ * within the sender's sendmsg(): the answers are queued on the socket from
+ * the send path's hook (no thread, no wake-up per request). Owned by the
+ * caller; use it only while the peer lives. */
+SriovNl *fake_pf_peer_open_inline(FakePfPeer *peer);
 
 void fake_pf_peer_add_pf(FakePfPeer *peer, const char *name, int ifindex, guint num_vfs);
 /* Fail every request setting IFLA_VF_* attribute @vf_attr on @pf. */
@@ -32,6 +37,9 @@ void fake_pf_peer_fail(FakePfPeer *peer, const char *pf, int vf_attr, int err,
                        const char *ext_ack);
 gboolean fake_pf_peer_get_vf(FakePfPeer *peer, const char *pf, guint vf, FakeVfState *out);
 guint fake_pf_peer_requests(FakePfPeer *peer);
+/* Wall time spent building and sending answers (the benchmark reports the
+ * stand-in driver's share of a cycle). */
+double fake_pf_peer_busy_seconds(FakePfPeer *peer);
 
 /* RTM_NEWLINK for a PF (name, ifindex, a few link attributes as the kernel
  * puts them, IFLA_NUM_VF and IFLA_VFINFO_LIST). */

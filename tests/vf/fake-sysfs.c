@@ -29,6 +29,7 @@ struct _FakeSysfs {
     GHashTable *counts; /* kind -> count */
     guint next_group;
     GMutex lock;        /* writes may come from several threads */
+    gint64 busy_us;     /* time spent in the kernel's reactions (benchmark) */
 };
 
 static void
@@ -196,6 +197,24 @@ add_function(FakeSysfs *fk, const char *pci, const char *device_id)
     fk->next_group++;
 }
 
+/* The net/ directory of a device: empty directories, one per netdev (as
+ * cheap as the kernel's own removal: no stat of every entry). */
+static void
+remove_net_dir(const char *net)
+{
+    g_autoptr(GDir) dir = g_dir_open(net, 0, NULL);
+    const char *name;
+
+    if (!dir)
+        return;
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *child = g_build_filename(net, name, NULL);
+        if (rmdir(child) < 0)
+            rm_rf(child);
+    }
+    (void)rmdir(net);
+}
+
 /* Bind @pci to @drv (NULL: unbind): driver link, the driver's device link,
  * and the net/ directory that a network driver creates. */
 static void
@@ -213,7 +232,7 @@ set_driver(FakeSysfs *fk, const char *pci, const char *drv, const char *netdev)
         (void)unlink(back);
         (void)unlink(link);
     }
-    rm_rf(net);
+    remove_net_dir(net);
     if (!drv)
         return;
     {
@@ -225,7 +244,8 @@ set_driver(FakeSysfs *fk, const char *pci, const char *drv, const char *netdev)
     }
     if (netdev && strcmp(drv, "vfio-pci") != 0) {
         g_autofree char *nd = g_build_filename(net, netdev, NULL);
-        mkdirs(nd);
+        if ((mkdir(net, 0755) < 0 && errno != EEXIST) || (mkdir(nd, 0755) < 0 && errno != EEXIST))
+            g_error("fake sysfs: mkdir %s: %s", nd, g_strerror(errno));
     }
 }
 
@@ -451,11 +471,30 @@ probe(FakeSysfs *fk, const char *pci)
     return 0;
 }
 
+static int react(FakeSysfs *fk, const char *path, const char *value);
+
 static int
 on_write(const char *path, const char *value, gpointer user_data)
 {
     FakeSysfs *fk = user_data;
     g_autoptr(GMutexLocker) l = g_mutex_locker_new(&fk->lock);
+    gint64 t0 = g_get_monotonic_time();
+    int rc = react(fk, path, value);
+
+    fk->busy_us += g_get_monotonic_time() - t0;
+    return rc;
+}
+
+double
+fake_sysfs_busy_seconds(FakeSysfs *fk)
+{
+    g_autoptr(GMutexLocker) l = g_mutex_locker_new(&fk->lock);
+    return fk->busy_us / 1e6;
+}
+
+static int
+react(FakeSysfs *fk, const char *path, const char *value)
+{
     g_autofree char *base = g_path_get_basename(path);
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *real_dir = NULL;

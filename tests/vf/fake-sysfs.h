@@ -49,3 +49,7 @@ char *fake_sysfs_vf_pci(FakeSysfs *fk, const char *pf, guint vf);
 
 /* Number of writes seen, per kind: numvfs, unbind, probe, override. */
 guint fake_sysfs_count(FakeSysfs *fk, const char *kind);
+
+/* Wall time spent emulating the kernel's reactions to writes (the benchmark
+ * reports the stand-in kernel's share of a cycle). */
+double fake_sysfs_busy_seconds(FakeSysfs *fk);

@@ -102,6 +102,17 @@ open_pool(Fixture *f, GError **error)
     return sriov_pool_new_with_backends(f->cfg, f->state_dir, be, NULL, error);
 }
 
+/* The same on a channel answered in the caller's thread (the benchmark's). */
+static SriovPool *
+open_pool_inline(Fixture *f, GError **error)
+{
+    SriovBackend *be = sriov_kernel_backend_new(fake_sysfs_root(f->fk),
+                                                fake_pf_peer_open_inline(f->peer), error);
+
+    fake_sysfs_attach(f->fk, sriov_kernel_backend_sysfs(be));
+    return sriov_pool_new_with_backends(f->cfg, f->state_dir, be, NULL, error);
+}
+
 static void
 assert_error_mentions(const GError *error, const char *fragment)
 {
@@ -193,6 +204,36 @@ test_reserve_configure_release(Fixture *f, gconstpointer data)
     /* releasing twice is an error naming the VF */
     g_assert_false(sriov_pool_release(pool, vf, &error));
     assert_error_mentions(error, "PF enp3s0f0 VF 1 is not reserved");
+}
+
+/* The send path reads answers a hook queued (the benchmark's peer). */
+static void
+test_inline_peer(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SriovPool) pool = open_pool_inline(f, &error);
+    SriovVfConfig cfg = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_VLAN,
+                          .mac = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x48 }, .vlan = 7 };
+    FakeVfState before, during, after;
+    SriovVf *vf;
+
+    g_assert_no_error(error);
+    vf = sriov_pool_reserve(pool, "uuid-1", "net0", "enp4s0f0", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 0, &before));
+    g_assert_true(sriov_pool_configure(pool, vf, &cfg, &error));
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 0, &during));
+    g_assert_cmpuint(during.cfg.vlan, ==, 7);
+    fake_pf_peer_fail(f->peer, "enp4s0f0", IFLA_VF_LINK_STATE, -EOPNOTSUPP, "no link state");
+    cfg.set = SRIOV_VF_SET_LINK_STATE;
+    g_assert_false(sriov_pool_configure(pool, vf, &cfg, &error));
+    assert_error_mentions(error, "(kernel: no link state)");
+    g_clear_error(&error);
+    fake_pf_peer_fail(f->peer, "enp4s0f0", 0, 0, NULL);
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_assert_no_error(error);
+    g_assert_true(fake_pf_peer_get_vf(f->peer, "enp4s0f0", 0, &after));
+    g_assert_cmpmem(&after.cfg, sizeof(after.cfg), &before.cfg, sizeof(before.cfg));
 }
 
 static void
@@ -836,6 +877,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add("/sriov-pool/reserve-configure-release", Fixture, NULL, fixture_setup,
                test_reserve_configure_release, fixture_teardown);
+    g_test_add("/sriov-pool/inline-peer", Fixture, NULL, fixture_setup, test_inline_peer,
+               fixture_teardown);
     g_test_add("/sriov-pool/no-free-vf-and-pools", Fixture, NULL, fixture_setup,
                test_no_free_vf_and_pools, fixture_teardown);
     g_test_add("/sriov-pool/concurrent", Fixture, NULL, fixture_setup, test_concurrent,
