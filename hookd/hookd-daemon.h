@@ -67,6 +67,12 @@ void hookd_events_incoming_resumed(HookdDaemon *daemon, HookdDomain *dom, const 
 /* A copy of @p (for work done without the registry lock). */
 HookdPair *hookd_pair_copy(const HookdPair *p);
 
+/* Main loop (HookdWorkFuncs, hookd-events.c): a managed migration is about
+ * to detach @uuid's VFs (pairs -> SWITCHING); it failed before the guest
+ * let go of them (SWITCHING pairs whose detach is pending -> VF_ACTIVE). */
+void hookd_events_begin_detach(HookdDaemon *daemon, const char *uuid);
+void hookd_events_cancel_detach(HookdDaemon *daemon, const char *uuid);
+
 /* Register the managed-migration commands migrate, migrate-status
  * (hookd-migrate.c). */
 void hookd_migrate_register(HookdDaemon *daemon);

@@ -176,15 +176,34 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
         return;
     name = port_name(domain, pair);
     req = request_new("pair-set-state", name);
-    /* SWITCHING stays on the VF: until the guest lets go of it, net_failover
-     * drops what arrives on virtio (see the steering policy, hookd-events.c).
-     * A held pair (incoming migration) must not claim or announce the MAC
-     * while the VM still runs on the source. */
-    json_object_set_string_member(req, "state",
-                                  pair->state == HOOKD_PAIR_VIRTIO_ACTIVE && !pair->dp_held
-                                      ? "virtio" : "vf");
+    /* SWITCHING claims already (make before break; the VF keeps its
+     * steering until the guest lets go: see the steering policy,
+     * hookd-events.c). A held pair (incoming migration) must not announce
+     * the MAC while the VM still runs on the source: it claims it quietly
+     * and the datapath announces when the guest's virtio device starts,
+     * i.e. when the VM runs here (QEMU starts it then; hookd hears of the
+     * resume 0.1-0.2 s later). */
+    json_object_set_string_member(req, "state", pair->state != HOOKD_PAIR_VF_ACTIVE ? "virtio" : "vf");
+    if (pair->state != HOOKD_PAIR_VF_ACTIVE && pair->dp_held)
+        json_object_set_string_member(req, "announce", "on-start");
     if (!dp_call(dp, req, &error))
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,
+                  error->message);
+}
+
+void
+hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair)
+{
+    g_autofree char *name = NULL;
+    g_autoptr(JsonObject) req = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!pair_socket(pair))
+        return;
+    name = port_name(domain, pair);
+    req = request_new("pair-announce", name);
+    if (!dp_call(dp, req, &error))
+        g_warning("domain %s: interface %s: MAC not announced: %s", domain, pair->alias,
                   error->message);
 }
 

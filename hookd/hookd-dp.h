@@ -26,6 +26,9 @@ gboolean hookd_dp_port_create(HookdDp *dp, const char *domain, const HookdPair *
                               GError **error);
 /* After every pair transition: tell the datapath which path is active. */
 void hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair);
+/* Announce the pair's MAC on the uplink now (RARP/GARP), whatever its
+ * state: a migration destination once the domain runs there. */
+void hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair);
 /* The port's counters ({"from_guest", "to_guest", "dropped_vf_active",
  * ...} of vfailover-dp's stats), or NULL (no port, datapath unreachable). */
 JsonObject *hookd_dp_port_counters(HookdDp *dp, const char *domain, const HookdPair *pair);

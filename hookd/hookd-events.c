@@ -62,14 +62,19 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
  *   VF_ACTIVE      VF steering on,  datapath "vf"      (QEMU has the VF plugged:
  *                  frames wait in the VF's queue while the guest's VF link
  *                  comes up, which is better than virtio: see SWITCHING)
- *   SWITCHING      VF steering on,  datapath "vf"      (QEMU asked the guest to
- *                  unplug the VF; while the guest still enslaves it,
- *                  net_failover drops every frame arriving on virtio)
+ *   SWITCHING      VF steering on,  datapath "virtio"  (the VF is being
+ *                  unplugged; while the guest still enslaves it,
+ *                  net_failover drops every frame arriving on virtio, so
+ *                  the frames still go to the VF, but the datapath has
+ *                  claimed and announced the MAC already)
  *   VIRTIO_ACTIVE  VF steering off, datapath "virtio"  (the guest let go)
  *
  * Make before break: towards virtio the datapath claims the MAC before the
- * VF's steering is cleared; towards the VF the steering is set before the
- * datapath lets go. */
+ * VF's steering is cleared (already in SWITCHING); towards the VF the
+ * steering is set before the datapath lets go. SWITCHING ends as soon as
+ * the guest is seen to let go (switch_watch: it transmits on virtio), or
+ * on the event that says so (the migration left wait-unplug,
+ * DEVICE_REMOVED), whichever comes first. */
 static void
 apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 {
@@ -84,6 +89,8 @@ apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
     }
 }
 
+static void switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
+
 /* Registry locked: transition @p, persist, then apply the steering policy. */
 static void
 move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const char *reason)
@@ -96,6 +103,99 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
     apply_steering(d, dom, p);
+    if (state == HOOKD_PAIR_SWITCHING)
+        switch_watch_start(d, dom, p);
+}
+
+/* ---- the switch watch ----
+ * The events that end SWITCHING come late: QEMU polls the guest's unplug
+ * every 250 ms before it reports the migration "active", and DEVICE_REMOVED
+ * follows the guest's eject through QEMU and libvirt. Meanwhile the guest
+ * has let go of the VF and the frames steered to it are lost. net_failover
+ * transmits on the standby as soon as the primary is down and accepts
+ * frames there once the primary is unregistered, right after: so the first
+ * frame the guest sends through the datapath while SWITCHING says the
+ * guest has switched. The watch polls the datapath's from_guest counter of
+ * the pair every SWITCH_WATCH_MS while it is SWITCHING (at most
+ * SWITCH_WATCH_MAX_S; an idle guest sends nothing and the events decide). */
+#define SWITCH_WATCH_MS 10
+#define SWITCH_WATCH_MAX_S 60
+
+typedef struct {
+    HookdDaemon *d;
+    char *uuid;
+    char *alias;
+    gint64 base;            /* from_guest when SWITCHING began */
+    gint64 deadline;        /* monotonic µs */
+} SwitchWatch;
+
+static void
+switch_watch_free(gpointer data)
+{
+    SwitchWatch *w = data;
+    g_free(w->uuid);
+    g_free(w->alias);
+    g_free(w);
+}
+
+static gint64
+from_guest(HookdDaemon *d, const char *domain, const HookdPair *p)
+{
+    g_autoptr(JsonObject) c = hookd_dp_port_counters(d->dp, domain, p);
+    return c ? json_object_get_int_member_with_default(c, "from_guest", -1) : -1;
+}
+
+static gboolean
+switch_watch_tick(gpointer data)
+{
+    SwitchWatch *w = data;
+    g_autoptr(HookdPair) copy = NULL;
+    g_autofree char *name = NULL;
+    HookdDomain *dom;
+    HookdPair *p;
+    gint64 now;
+
+    hookd_registry_lock(w->d->registry);
+    dom = hookd_registry_find(w->d->registry, w->uuid);
+    p = dom ? hookd_domain_find_pair(dom, w->alias) : NULL;
+    if (p && p->state == HOOKD_PAIR_SWITCHING) {
+        copy = hookd_pair_copy(p);
+        name = g_strdup(dom->name);
+    }
+    hookd_registry_unlock(w->d->registry);
+    if (!copy || g_get_monotonic_time() > w->deadline)
+        return G_SOURCE_REMOVE;
+    now = from_guest(w->d, name, copy);
+    if (now < 0 || now <= w->base)
+        return G_SOURCE_CONTINUE;
+    hookd_registry_lock(w->d->registry);
+    dom = hookd_registry_find(w->d->registry, w->uuid);
+    p = dom ? hookd_domain_find_pair(dom, w->alias) : NULL;
+    if (p && p->state == HOOKD_PAIR_SWITCHING) {
+        hookd_domain_note(dom, "event", "%s: the guest transmits on virtio (%" G_GINT64_FORMAT
+                          " frames)", p->alias, now - w->base);
+        move(w->d, dom, p, HOOKD_PAIR_VIRTIO_ACTIVE, "the guest let go of the VF: it transmits on virtio");
+    }
+    hookd_registry_unlock(w->d->registry);
+    return G_SOURCE_REMOVE;
+}
+
+/* Registry locked (main loop). */
+static void
+switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
+{
+    SwitchWatch *w;
+    gint64 base = from_guest(d, dom->name, p);
+
+    if (base < 0)
+        return;         /* no datapath port: the events decide */
+    w = g_new0(SwitchWatch, 1);
+    w->d = d;
+    w->uuid = g_strdup(dom->uuid);
+    w->alias = g_strdup(p->alias);
+    w->base = base;
+    w->deadline = g_get_monotonic_time() + SWITCH_WATCH_MAX_S * G_USEC_PER_SEC;
+    g_timeout_add_full(G_PRIORITY_DEFAULT, SWITCH_WATCH_MS, switch_watch_tick, w, switch_watch_free);
 }
 
 /* Registry locked: transition a pair found by device alias. */
@@ -149,12 +249,19 @@ hookd_events_incoming_resumed(HookdDaemon *d, HookdDomain *dom, const char *reas
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
         if (p->dp_held) {
-            /* Runs here now: a pair still on virtio claims and announces
-             * its MAC. */
+            /* Runs here now: a pair on virtio has claimed its MAC quietly
+             * (and the datapath announced it when the guest's virtio
+             * device started: QEMU starts it when the VM runs). */
             p->dp_held = FALSE;
             hookd_domain_note(dom, "state", "%s: datapath released (%s)", p->alias, reason);
             apply_steering(d, dom, p);
         }
+        /* The physical network still sends the MAC to the source until
+         * something from here says otherwise, and the just-resumed guest
+         * may take a few hundred ms to send anything: one more
+         * announcement, whatever the state (in native mode the pair is
+         * VF_ACTIVE by now: the frames then wait in the VF's queue). */
+        hookd_dp_port_announce(d->dp, dom->name, p);
     }
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
@@ -173,6 +280,45 @@ migration_unplugged(HookdDaemon *d, HookdDomain *dom, const char *reason)
         if (p->migrating && p->state == HOOKD_PAIR_SWITCHING)
             move(d, dom, p, HOOKD_PAIR_VIRTIO_ACTIVE, reason);
     }
+}
+
+/* Main loop (a HookdWorkFunc): a managed migration is about to detach the
+ * VFs: their pairs go SWITCHING (the datapath claims and announces the
+ * MAC, the VF keeps its steering until the guest lets go). */
+void
+hookd_events_begin_detach(HookdDaemon *d, const char *uuid)
+{
+    HookdDomain *dom;
+    guint i;
+
+    hookd_registry_lock(d->registry);
+    dom = hookd_registry_find(d->registry, uuid);
+    for (i = 0; dom && i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->vf_pf && p->state == HOOKD_PAIR_VF_ACTIVE)
+            move(d, dom, p, HOOKD_PAIR_SWITCHING, "managed migration: the VF is about to be detached");
+    }
+    hookd_registry_unlock(d->registry);
+}
+
+/* Main loop (a HookdWorkFunc): a managed migration failed before the
+ * guest let go of a VF (no DEVICE_REMOVED): the pair is back on it. */
+void
+hookd_events_cancel_detach(HookdDaemon *d, const char *uuid)
+{
+    HookdDomain *dom;
+    guint i;
+
+    hookd_registry_lock(d->registry);
+    dom = hookd_registry_find(d->registry, uuid);
+    for (i = 0; dom && i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->state == HOOKD_PAIR_SWITCHING && p->vf_detaching) {
+            p->vf_detaching = FALSE;
+            move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, "managed migration failed: the guest kept the VF");
+        }
+    }
+    hookd_registry_unlock(d->registry);
 }
 
 static int
@@ -214,8 +360,10 @@ device_event(HookdDaemon *d, virDomainPtr vdom, const char *alias, const char *e
         return;
     hookd_domain_note(dom, "event", "%s %s", what, alias);
     p = hookd_domain_find_pair(dom, alias);
-    if (p && g_strcmp0(p->vf_alias, alias) == 0)
+    if (p && g_strcmp0(p->vf_alias, alias) == 0) {
+        p->vf_detaching = FALSE;
         move_pair(d, dom, alias, state, reason);
+    }
     hookd_registry_save_later(d->registry);
     hookd_registry_unlock(d->registry);
 }
@@ -292,7 +440,12 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
     hookd_domain_note(dom, "event", "qemu %s %s (at %lld.%06u)", event, dev ? dev : "-",
                       seconds, micros);
     p = dev && !migration ? hookd_domain_find_pair(dom, dev) : NULL;
-    if (strcmp(event, "UNPLUG_PRIMARY") == 0 && p && g_strcmp0(p->vf_alias, dev) == 0) {
+    if (strcmp(event, "RESUME") == 0) {
+        /* Destination: QEMU runs the domain here. libvirt's RESUMED
+         * MIGRATED comes 50-100 ms later: act on whichever is first. */
+        if (dom->incoming)
+            hookd_events_incoming_resumed(d, dom, "QEMU resumed the domain here");
+    } else if (strcmp(event, "UNPLUG_PRIMARY") == 0 && p && g_strcmp0(p->vf_alias, dev) == 0) {
         /* Source, migration start: QEMU asks the guest to unplug the VF.
          * The guest still holds it: steering stays on the VF. */
         p->migrating = TRUE;
@@ -327,5 +480,6 @@ const HookdEventDef hookd_event_table[] = {
     { "UNPLUG_PRIMARY", 0, NULL, "UNPLUG_PRIMARY", on_qemu_event },
     { "FAILOVER_NEGOTIATED", 0, NULL, "FAILOVER_NEGOTIATED", on_qemu_event },
     { "MIGRATION", 0, NULL, "MIGRATION", on_qemu_event },
+    { "RESUME", 0, NULL, "RESUME", on_qemu_event },
     { NULL, 0, NULL, NULL, NULL },
 };

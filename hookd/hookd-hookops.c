@@ -335,6 +335,40 @@ op_release(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDomai
     return TRUE;
 }
 
+/* Registry locked: a pair that got no VF here (its policy runs it
+ * virtio-only) while the incoming definition still holds its VF device
+ * (native mode: QEMU plugs that device itself) cannot come in: the device
+ * names the source host's VF (a PCI address, a tap), which here is
+ * another domain's VF, another device or nothing, and libvirt refuses a
+ * hook that drops a device (ABI stability). Refuse with the way out. */
+static gboolean
+refuse_dangling_vf(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, GError **error)
+{
+    g_autoptr(GHashTable) defined = NULL;
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+
+        if (p->vf_pf || !p->vf_alias)
+            continue;
+        if (!defined)
+            defined = hookd_xml_defined_vfs(call->xml, call->xml_len,
+                                            vf_config_get_int(d->cfg, "hookd", "max-message-bytes"),
+                                            NULL);
+        if (defined && g_hash_table_contains(defined, p->vf_alias)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "domain %s: interface %s: no VF for it on this host, and its VF device %s "
+                        "is in the migrated definition (native mode), naming the source's VF: "
+                        "refusing the %s; managed mode (vfailoverctl migrate DOMAIN URI --mode "
+                        "managed) runs it virtio-only here", dom->name, p->alias, p->vf_alias,
+                        call->operation);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* migrate begin (destination) and restore begin: reserve on this host and
  * rewrite the incoming XML for what this host gave each pair. */
 static gboolean
@@ -353,6 +387,11 @@ op_incoming(HookdDaemon *d, const HookdHookCall *call, HookdDomain *dom, VfxDoma
     hookd_domain_note(dom, "hook", "%s begin: %u pair(s) reserved", call->operation,
                       dom->pairs->len);
     dom->incoming = strcmp(call->operation, "migrate") == 0;
+    if (!refuse_dangling_vf(d, call, dom, error)) {
+        release_domain_resources(d, dom);
+        hookd_registry_remove(d->registry, vdom->uuid);
+        return FALSE;
+    }
     changes = g_new0(VfxIncoming, dom->pairs->len);
     vfs = g_new0(VfxVf, dom->pairs->len);
     for (i = 0; i < dom->pairs->len; i++) {

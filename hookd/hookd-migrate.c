@@ -1,7 +1,9 @@
 /* Managed-mode migration, started from the control socket (`migrate`,
- * vfailoverctl migrate): detach the domain's VFs live, wait (bounded) for
- * DEVICE_REMOVED to move every pair to VIRTIO_ACTIVE (the steering policy
- * switches the datapath and clears the VF steering), then run libvirt's
+ * vfailoverctl migrate): move the pairs to SWITCHING (the datapath claims
+ * the MAC, the VF keeps its steering), detach the domain's VFs live, wait
+ * (bounded) for DEVICE_REMOVED (the pairs are VIRTIO_ACTIVE by then, or
+ * earlier, as soon as the guest transmits on virtio: the steering policy
+ * clears the VF steering), then run libvirt's
  * peer-to-peer live migration. All of it on a worker thread: the main loop
  * keeps serving events (DEVICE_REMOVED among them). On failure the VFs are
  * plugged back on the main loop (DEVICE_ADDED -> VF_ACTIVE, steering back).
@@ -97,9 +99,11 @@ mark_migrating(HookdMigration *m, GPtrArray *pairs, gboolean on)
     return n;
 }
 
-/* Pairs with a VF plugged now (copies). */
+/* Pairs with a VF plugged now (copies): not yet VIRTIO_ACTIVE, or their
+ * detach requested and not yet confirmed by DEVICE_REMOVED. With
+ * @switching, only those that are not SWITCHING yet. */
 static GPtrArray *
-plugged_pairs(HookdMigration *m)
+plugged_pairs(HookdMigration *m, gboolean switching)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)hookd_pair_free);
     HookdDomain *dom;
@@ -109,32 +113,65 @@ plugged_pairs(HookdMigration *m)
     dom = hookd_registry_find(m->d->registry, m->uuid);
     for (i = 0; dom && i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
-        if (p->vf_pf && p->state != HOOKD_PAIR_VIRTIO_ACTIVE)
+        if (!p->vf_pf)
+            continue;
+        if (switching ? p->state == HOOKD_PAIR_VF_ACTIVE
+                      : p->state != HOOKD_PAIR_VIRTIO_ACTIVE || p->vf_detaching)
             g_ptr_array_add(out, hookd_pair_copy(p));
     }
     hookd_registry_unlock(m->d->registry);
     return out;
 }
 
+/* Detach requested for @p's VF (registry lock taken here). */
+static void
+set_detaching(HookdMigration *m, const HookdPair *copy, gboolean on)
+{
+    HookdDomain *dom;
+    HookdPair *p;
+
+    hookd_registry_lock(m->d->registry);
+    dom = hookd_registry_find(m->d->registry, m->uuid);
+    p = dom ? hookd_domain_find_pair(dom, copy->alias) : NULL;
+    if (p)
+        p->vf_detaching = on;
+    hookd_registry_unlock(m->d->registry);
+}
+
 static gpointer
 migrate_thread(gpointer data)
 {
     HookdMigration *m = data;
-    g_autoptr(GPtrArray) pairs = plugged_pairs(m);
+    g_autoptr(GPtrArray) pairs = plugged_pairs(m, FALSE);
     g_autoptr(GError) error = NULL;
     gint64 deadline;
+    gboolean plug;
     guint i;
 
     mark_migrating(m, pairs, TRUE);
+    /* Make before break: the pairs go SWITCHING first (main loop): the
+     * datapath claims and announces the MAC while the VF keeps its
+     * steering; the guest's first frame on virtio or DEVICE_REMOVED moves
+     * them on (hookd-events.c). Bounded: a main loop that does not get to
+     * it only costs the claim's head start. */
+    hookd_daemon_queue(m->d, hookd_events_begin_detach, m->uuid);
+    deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < deadline) {
+        g_autoptr(GPtrArray) left = plugged_pairs(m, TRUE);
+        if (left->len == 0)
+            break;
+        g_usleep(5 * 1000);
+    }
     for (i = 0; i < pairs->len; i++) {
+        set_detaching(m, g_ptr_array_index(pairs, i), TRUE);
         if (!hookd_vf_detach(m->d->vf, m->dom, m->uuid, m->name, g_ptr_array_index(pairs, i),
                              &error))
             goto rollback;
     }
-    /* DEVICE_REMOVED (main loop) moves the pairs; wait for it, bounded. */
+    /* DEVICE_REMOVED (main loop) ends the detach; wait for it, bounded. */
     deadline = g_get_monotonic_time() + DETACH_TIMEOUT_US;
     while (pairs->len > 0) {
-        g_autoptr(GPtrArray) left = plugged_pairs(m);
+        g_autoptr(GPtrArray) left = plugged_pairs(m, FALSE);
         if (left->len == 0)
             break;
         if (g_get_monotonic_time() > deadline) {
@@ -161,7 +198,10 @@ rollback:
      * the pairs to VF_ACTIVE and the steering back to the VF) unless the
      * QEMU event of the failure did already (hookd-events.c). */
     set_state(m, "failed", error->message);
-    if (mark_migrating(m, pairs, FALSE) > 0)
+    plug = mark_migrating(m, pairs, FALSE) > 0;
+    /* A pair still SWITCHING kept its VF (no DEVICE_REMOVED): back on it. */
+    hookd_daemon_queue(m->d, hookd_events_cancel_detach, m->uuid);
+    if (plug)
         hookd_daemon_queue(m->d, hookd_hookops_plug_vfs, m->uuid);
     return NULL;
 }

@@ -55,6 +55,9 @@ typedef struct {
      * neither claims nor announces its MAC, whatever the state, until it
      * resumed here. Persisted. */
     gboolean dp_held;
+    /* A managed migration asked libvirt to detach the VF; DEVICE_REMOVED
+     * (or its failure) has not come yet. In memory only. */
+    gboolean vf_detaching;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;

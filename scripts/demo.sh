@@ -76,10 +76,10 @@ tb_vfo_guest_start A demo && tb_wait_guest_ready demo 300 >/dev/null ||
     { echo "demo.sh: the guest did not come up (console: $(tb_console demo))" >&2; exit 1; }
 tb_vfoctl A pairs
 run_rounds native demo || exit 1
-say "pair timelines (native mode)"
+say "pair timelines (native mode; each host's live record, then what it kept after releasing the guest)"
 for h in A B; do
     echo "-- host $h"
-    tb_vfoctl "$h" --timeline pairs
+    tb_vfoctl "$h" --timeline pairs demo
 done
 tb_virsh A destroy demo >/dev/null 2>&1
 tb_virsh B destroy demo >/dev/null 2>&1
@@ -92,10 +92,10 @@ if tb_vfoctl A list-commands 2>/dev/null | grep -qw migrate; then
     TB_MIGRATE_CMD=tb_vfo_migrate_managed
     run_rounds managed demo-m || exit 1
     TB_MIGRATE_CMD=""
-    say "pair timelines (managed mode)"
+    say "pair timelines (managed mode; each host's live record, then what it kept after releasing the guest)"
     for h in A B; do
         echo "-- host $h"
-        tb_vfoctl "$h" --timeline pairs
+        tb_vfoctl "$h" --timeline pairs demo-m
     done
     tb_virsh A destroy demo-m >/dev/null 2>&1
     tb_virsh B destroy demo-m >/dev/null 2>&1

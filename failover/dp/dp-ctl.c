@@ -48,6 +48,7 @@ struct ctl_args {
 	const char *socket;
 	const char *mode;
 	const char *state;
+	const char *announce;
 };
 
 struct ctl_cmd {
@@ -164,6 +165,13 @@ cmd_pair_del(const struct ctl_args *a, JsonObject *reply, char *err, size_t errl
 }
 
 static int
+cmd_pair_announce(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return dp_pair_announce(a->name, err, errlen);
+}
+
+static int
 cmd_pair_set_state(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
 {
 	enum dp_pair_state state = strcmp(a->state, "virtio") == 0 ?
@@ -171,7 +179,9 @@ cmd_pair_set_state(const struct ctl_args *a, JsonObject *reply, char *err, size_
 	enum dp_pair_state previous;
 	struct dp_pair *p;
 
-	if (dp_pair_set_state(a->name, state, &previous, err, errlen) < 0)
+	bool now = !a->announce || strcmp(a->announce, "now") == 0;
+
+	if (dp_pair_set_state(a->name, state, now, &previous, err, errlen) < 0)
 		return -1;
 	json_object_set_string_member(reply, "previous", dp_pair_state_name(previous));
 	pthread_mutex_lock(&dp.lock);
@@ -276,8 +286,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  { { "name", ARG_NAME, true, { NULL } } }, cmd_pair_del },
 	{ "pair-set-state", "Switch a pair: vf (MAC on the VF) or virtio (MAC claimed here)",
 	  { { "name", ARG_NAME, true, { NULL } },
-	    { "state", ARG_ENUM, true, { "vf", "virtio", NULL } } },
+	    { "state", ARG_ENUM, true, { "vf", "virtio", NULL } },
+	    { "announce", ARG_ENUM, false, { "now", "on-start", NULL } } },
 	  cmd_pair_set_state },
+	{ "pair-announce", "Announce a pair's MAC on the uplink now (RARP/GARP), in any state",
+	  { { "name", ARG_NAME, true, { NULL } } }, cmd_pair_announce },
 	{ "port-list", "List the uplink and the vhost-user ports", { { NULL } }, cmd_port_list },
 	{ "stats", "Counters of the uplink and every pair (or one: name)",
 	  { { "name", ARG_NAME, false, { NULL } } }, cmd_stats },
@@ -418,6 +431,8 @@ check_args(const struct ctl_cmd *cmd, JsonObject *req, struct ctl_args *out,
 			}
 			if (strcmp(arg->name, "mode") == 0)
 				out->mode = v;
+			else if (strcmp(arg->name, "announce") == 0)
+				out->announce = v;
 			else
 				out->state = v;
 			break;

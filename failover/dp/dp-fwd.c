@@ -182,15 +182,18 @@ announce(const struct dp_table *t, uint64_t now)
 	for (i = 0; i < t->n; i++) {
 		struct dp_pair *p = t->pair[i];
 
+		uint32_t req;
+
 		/* Load first: no locked write on every pass. */
 		if (__atomic_load_n(&p->announce, __ATOMIC_RELAXED) &&
-		    __atomic_exchange_n(&p->announce, 0, __ATOMIC_ACQ_REL)) {
+		    (req = __atomic_exchange_n(&p->announce, 0, __ATOMIC_ACQ_REL))) {
 			p->announce_left = DP_ANNOUNCE_ROUNDS;
 			p->announce_next = now;
+			p->announce_any = req == DP_ANNOUNCE_ANY;
 		}
 		if (p->announce_left == 0 || now < p->announce_next)
 			continue;
-		if (states[i] != DP_PAIR_VIRTIO_ACTIVE) {
+		if (states[i] != DP_PAIR_VIRTIO_ACTIVE && !p->announce_any) {
 			p->announce_left = 0;
 			continue;
 		}

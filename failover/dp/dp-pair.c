@@ -217,7 +217,7 @@ dp_pair_del_all(void)
 }
 
 int
-dp_pair_set_state(const char *name, enum dp_pair_state state,
+dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		  enum dp_pair_state *previous, char *err, size_t errlen)
 {
 	struct dp_pair *p;
@@ -243,7 +243,8 @@ dp_pair_set_state(const char *name, enum dp_pair_state state,
 		}
 		p->mac_claim = claim;
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
-		__atomic_store_n(&p->announce, 1, __ATOMIC_RELEASE);
+		if (announce_now)
+			__atomic_store_n(&p->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
 		dp_pair_synchronize();
 	} else {
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
@@ -268,6 +269,24 @@ dp_pair_announce_all(void)
 	pthread_mutex_lock(&dp.lock);
 	for (i = 0; i < dp.n_pairs; i++)
 		if (__atomic_load_n(&dp.pairs[i]->state, __ATOMIC_RELAXED) == DP_PAIR_VIRTIO_ACTIVE)
-			__atomic_store_n(&dp.pairs[i]->announce, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&dp.pairs[i]->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&dp.lock);
+}
+
+int
+dp_pair_announce(const char *name, char *err, size_t errlen)
+{
+	struct dp_pair *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&dp.lock);
+	p = dp_pair_find(name);
+	if (p)
+		__atomic_store_n(&p->announce, DP_ANNOUNCE_ANY, __ATOMIC_RELEASE);
+	else {
+		snprintf(err, errlen, "no pair named %s", name);
+		ret = -1;
+	}
+	pthread_mutex_unlock(&dp.lock);
+	return ret;
 }

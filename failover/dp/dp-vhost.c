@@ -148,10 +148,15 @@ on_new_device(int vid)
 	if (p) {
 		p->connects++;
 		__atomic_store_n(&p->vid, vid, __ATOMIC_RELEASE);
-		/* A guest that (re)appears while virtio is active is
-		 * announced: it may have moved here. */
-		if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) == DP_PAIR_VIRTIO_ACTIVE)
-			__atomic_store_n(&p->announce, 1, __ATOMIC_RELEASE);
+		/* A guest whose virtio device starts runs here now: QEMU
+		 * starts it when the VM runs (boot, the end of an incoming
+		 * migration, a source resuming after a failed one), so the
+		 * MAC is announced from here in any state: on a migration
+		 * destination this is the earliest sign that the VM moved,
+		 * before the guest itself sends anything (hookd hears of
+		 * the resume ~0.1-0.2 s later). In vf state the VF delivers
+		 * what the announcement draws here. */
+		__atomic_store_n(&p->announce, DP_ANNOUNCE_ANY, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&dp.lock);
 	if (!p) {

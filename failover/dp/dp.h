@@ -42,6 +42,12 @@ struct dp_pair_stats {
 	uint64_t announces;        /* RARP/GARP frames sent */
 };
 
+/* dp_pair.announce: RARP/GARP rounds requested: in virtio state only (a
+ * switch), or in any state (pair-announce: the VM now runs behind this
+ * host's uplink, whichever path delivers to it). */
+#define DP_ANNOUNCE_VIRTIO 1
+#define DP_ANNOUNCE_ANY 2
+
 struct dp_pair {
 	char name[DP_NAME_MAX];
 	struct rte_ether_addr mac;
@@ -50,8 +56,9 @@ struct dp_pair {
 	int mac_claim;             /* -1 none, 0 filter, 1 promisc (ctl thread) */
 	int vid;                   /* vhost device id or -1 (atomic) */
 	int state;                 /* enum dp_pair_state (atomic) */
-	uint32_t announce;         /* set: worker sends RARP/GARP (atomic) */
+	uint32_t announce;         /* DP_ANNOUNCE_*: worker sends RARP/GARP (atomic) */
 	/* Worker-only from here. */
+	bool announce_any;         /* these rounds go out in any state */
 	unsigned int announce_left;
 	uint64_t announce_next;
 	uint32_t ipv4[DP_MAX_IPV4]; /* network order, seen from the guest */
@@ -137,10 +144,15 @@ int dp_pair_add(const char *name, const struct rte_ether_addr *mac,
 		const char *socket, bool client, char *err, size_t errlen,
 		struct dp_pair **out);
 int dp_pair_del(const char *name, char *err, size_t errlen);
-int dp_pair_set_state(const char *name, enum dp_pair_state state,
+/* Entering virtio announces the MAC at once, unless !announce_now: then
+ * only when the guest's virtio device starts (a migration destination
+ * before the VM runs there). */
+int dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		      enum dp_pair_state *previous, char *err, size_t errlen);
 void dp_pair_del_all(void);
 void dp_pair_announce_all(void);
+/* pair-announce: RARP/GARP rounds for one pair in any state. */
+int dp_pair_announce(const char *name, char *err, size_t errlen);
 const char *dp_pair_state_name(enum dp_pair_state state);
 void dp_pair_synchronize(void);
 /* Lower-case xx:xx:xx:xx:xx:xx, as libvirt writes MACs. */

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 34
+plan 37
 
 dp_start; ok $? "vfailover-dp starts"
 
@@ -51,6 +51,7 @@ expect_error "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$M\",\"socket
 expect_error '{"command":"pair-set-state","name":"ghost","state":"virtio"}' "no pair named ghost"
 expect_error '{"command":"pair-del","name":"ghost"}' "no pair named ghost"
 expect_error '{"command":"stats","name":"ghost"}' "no pair named ghost"
+expect_error '{"command":"pair-announce","name":"ghost"}' "no pair named ghost"
 
 dp_call "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$M\",\"socket\":\"a.sock\"}" >/dev/null
 ok $? "a valid pair-add still works after all that"
@@ -71,8 +72,19 @@ wait $slow
 expect_error "{\"command\":\"pair-add\",\"name\":\"vm2\",\"mac\":\"$M\",\"socket\":\"b.sock\"}" "MAC $M is already used by pair vm1"
 expect_error "{\"command\":\"pair-add\",\"name\":\"vm2\",\"mac\":\"52:54:00:dd:00:22\",\"socket\":\"a.sock\"}" "socket .*a.sock is already used by pair vm1"
 
+# pair-announce: announcement rounds whatever the state (vm1 is in vf).
+dp_call '{"command":"pair-announce","name":"vm1"}' >/dev/null
+ok $? "pair-announce of a pair in state vf is accepted"
+ann=0
+for i in $(seq 1 20); do
+    ann=$(dp_call '{"command":"stats","name":"vm1"}' | json_get "r['pair']['counters']['announces']")
+    [ "${ann:-0}" -gt 0 ] && break
+    sleep 0.1
+done
+ok "$([ "${ann:-0}" -gt 0 ]; echo $?)" "pair-announce: the pair in state vf sent its announcement ($ann frames)"
+
 cmds=$(dp_call '{"command":"list-commands"}' | json_get "' '.join(sorted(c['name'] for c in r['commands']))")
-ok "$([ "$cmds" = "list-commands pair-add pair-del pair-set-state port-list stats status" ]; echo $?)" "list-commands: $cmds"
+ok "$([ "$cmds" = "list-commands pair-add pair-announce pair-del pair-set-state port-list stats status" ]; echo $?)" "list-commands: $cmds"
 dp_call '{"command":"pair-del","name":"vm1"}' >/dev/null && [ ! -e "$DP_TMP/a.sock" ]
 ok $? "pair-del removes the pair and its socket"
 kill -0 "$DP_PID" && [ "$(dp_call '{"command":"status"}' | json_get "r['pid']")" = "$DP_PID" ]

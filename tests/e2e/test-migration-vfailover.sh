@@ -1,20 +1,22 @@
 #!/bin/bash
-# Native-mode live migration WITH vfailover, against the same harness
+# Live migration WITH vfailover, both modes, against the same harness
 # without it, in one run: two testbed hosts each running vfailover-hookd
 # (emulated VF backend, PF vfopf0 = the host's bridge, uplink = its link to
 # the physical network) and vfailover-dp (its uplink a veth port of that
-# PF), the libvirt hook installed. First the baseline guest (QEMU failover
-# on plain bridge ports, no vfailover) migrates A -> B -> A; then the
-# annotated guest (vhost-user standby served by vfailover-dp, the e1000e VF
-# stand-in on the VF tap hookd reserved) does the same, vf-stream running
-# both ways with a peer in the physical network. Asserts: the guest boots
-# and answers through the VF; each migration completes, the guest answers
-# on the destination, the destination's hookd holds a VF for it and the
-# source's none (no leaked VF); the stream was measured. Prints both loss
-# tables and the guest-side timing of the VF's return (primary enslaved,
-# its link up) against QEMU's STOP. Loss itself is not asserted yet.
-# Finally the virtio path alone: VF unplugged, the datapath's pair set to
-# virtio, the guest answers.
+# PF), the libvirt hook installed. Three guests boot on A together (each
+# its own MAC and address): the baseline guest (QEMU failover on plain
+# bridge ports, no vfailover), the annotated native-mode guest (vhost-user
+# standby served by vfailover-dp, the e1000e VF stand-in on the VF tap of
+# its definition) and the managed-mode guest (hookd hot-plugs its VF).
+# Each migrates A -> B once with vf-stream running both ways with a peer in
+# the physical network. Asserts: the guests boot and the annotated ones
+# answer through the VF; each migration completes, the guest answers on
+# the destination, the destination's hookd holds a VF for it and the
+# source's none (no leaked VF); the stream was measured; the virtio path
+# alone (VF unplugged on B) answers. Prints the loss tables, the sources'
+# hookd timelines (kept after release) and, per migration, the times of
+# the switch steps against QEMU's STOP. Loss itself is not asserted (no
+# timing assertions in make check: tests/bench/migration-loss measures).
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/testbed.sh"
 
@@ -22,11 +24,20 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 33
+plan 25
 TB_VFAILOVER=1
-TB_GUEST_MAC=$(tb_random_mac)    # both guests: the peer's ARP entry stays right
-mac_hex=$(echo "$TB_GUEST_MAC" | tr -d :)
-vf_alias=ua-vfo-$mac_hex
+TB_STREAM_TAIL=${TB_STREAM_TAIL:-2}
+
+# Each guest its own MAC and address (they run side by side).
+declare -A G_MAC G_IP
+G_MAC[vfbase]=$(tb_random_mac); G_IP[vfbase]=198.18.0.10
+G_MAC[vfguest]=$(tb_random_mac); G_IP[vfguest]=198.18.0.11
+G_MAC[vfmanaged]=$(tb_random_mac); G_IP[vfmanaged]=198.18.0.12
+while [ "${G_MAC[vfguest]}" = "${G_MAC[vfbase]}" ] || [ "${G_MAC[vfmanaged]}" = "${G_MAC[vfbase]}" ] ||
+      [ "${G_MAC[vfmanaged]}" = "${G_MAC[vfguest]}" ]; do
+    G_MAC[vfmanaged]=$(tb_random_mac); G_MAC[vfguest]=$(tb_random_mac)
+done
+use_guest() { TB_GUEST_MAC=${G_MAC[$1]}; TB_GUEST_IP=${G_IP[$1]}; }
 
 # Guest console lines with host timestamps (epoch seconds), for the timing.
 ts_pids=""
@@ -54,32 +65,49 @@ after_stop() {
     awk -v s="$stop" -v re="$2" '$1 > s && $0 ~ re { printf "%.2f", $1 - s; f = 1; exit }
         END { if (!f) print "-" }' "$TB_DIR/$1.console.ts"
 }
+# rel_us US: microseconds since the epoch relative to the last STOP.
+rel_us() {
+    awk -v u="$1" -v s="${TB_MIG_WINDOW%% *}" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }'
+}
+ping_guest() {
+    local i
+    for i in $(seq 1 "${1:-20}"); do
+        tb_exec NET ping -c 1 -W 1 "$TB_GUEST_IP" >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
 
 tb_setup "A B"
 ok $? "two hosts with vfailover-hookd + vfailover-dp ($TB_NS_A, $TB_NS_B), physical network $TB_NS_NET"
 
-# ---- the same harness without vfailover ----
-base=vfbase
-timing=""
-tb_guest_image >/dev/null && console_ts "$base" && tb_guest_xml "$base" > "$TB_DIR/$base.xml" &&
-    tb_virsh A create "$TB_DIR/$base.xml" >/dev/null &&
-    tb_wait_guest_ready "$base" 240 >/dev/null
-ok $? "baseline guest $base (no annotations, e1000e primary on the PF bridge) booted on A"
+# ---- the three guests boot on A together ----
+tb_guest_image >/dev/null
+use_guest vfbase
+console_ts vfbase && tb_guest_xml vfbase > "$TB_DIR/vfbase.xml" &&
+    tb_virsh A create "$TB_DIR/vfbase.xml" >/dev/null
+base_started=$?
+use_guest vfguest
+console_ts vfguest && tb_vfo_guest_start A vfguest
+native_started=$?
+use_guest vfmanaged
+console_ts vfmanaged && tb_vfo_managed_guest_start A vfmanaged
+managed_started=$?
+[ $base_started = 0 ] && tb_wait_guest_ready vfbase 300 >/dev/null
+ok $? "baseline guest vfbase (no annotations, e1000e primary on the PF bridge) booted on A"
 
 timelines=""
+timing=""
 btable=$(tb_loss_table_header)
 vtable=$(tb_loss_table_header)
 migrate() {
-    local kind=$1 name=$2 src=$3 dst=$4 res rc i pinged=1
+    local kind=$1 name=$2 src=$3 dst=$4 res rc
+    use_guest "$name"
     tb_stream_migrate "$src" "$dst" "$name" "$kind:$src->$dst" >/dev/null
     rc=$?
     res=$TB_STREAM_RESULT
     ok $rc "$kind: live migration $src -> $dst completed ($TB_MIG_TOTAL_MS ms; downtime ${TB_MIG_DOWNTIME_MS:-?} ms)"
-    for i in $(seq 1 30); do
-        tb_exec NET ping -c 1 -W 1 "$TB_GUEST_IP" >/dev/null 2>&1 && { pinged=0; break; }
-    done
     [ "$(tb_virsh "$dst" domstate "$name" 2>/dev/null)" = running ] &&
-        ! tb_virsh "$src" domstate "$name" >/dev/null 2>&1 && [ $pinged = 0 ]
+        ! tb_virsh "$src" domstate "$name" >/dev/null 2>&1 && ping_guest 30
     ok $? "$kind: $name runs on $dst only and answers pings there"
     echo "$res" | sed 's/^/# /'
     [ -n "$(tb_result label "$res")" ] && ! echo "$res" | grep -q report=missing &&
@@ -87,30 +115,28 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local stop=${TB_MIG_WINDOW%% *} unplug started begin=- ann=- virtio=-
-    unplug=$(_tb_event_time "$TB_DIR/$name.mig.$_tb_mig_count.src-events" UNPLUG_PRIMARY "$name")
-    unplug=$(awk -v u="$unplug" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
-    started=-
+    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=-
+    unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")
+    unplug=$(awk -v u="$unplug" -v s="${TB_MIG_WINDOW%% *}" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     if [ "$kind" != baseline ]; then
-        started=$(tb_vfoctl "$dst" --json --timeline pairs 2>/dev/null |
-            jq -r '[.domains[].timeline[] | select(.what == "started begin") | .at_us] | last // empty')
-        started=$(awk -v u="$started" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
-        begin=$(tb_vfoctl "$dst" --json --timeline pairs 2>/dev/null |
-            jq -r '[.domains[].timeline[] | select(.what | startswith("migrate begin")) | .at_us] | last // empty')
-        begin=$(awk -v u="$begin" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
-        ann=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.counters.announces')
         # The source released its record; hookd keeps it for `pairs NAME`.
-        tb_vfoctl "$src" --json pairs "$name" > "$TB_DIR/$name.mig.$_tb_mig_count.src-pairs" 2>&1
-        tb_vfoctl "$dst" --json pairs "$name" > "$TB_DIR/$name.mig.$_tb_mig_count.dst-pairs" 2>&1
-        virtio=$(jq -r '[.domains[] | select(.released) | .timeline[] | select(.to == "VIRTIO_ACTIVE") | .at_us] | first // empty' \
-            "$TB_DIR/$name.mig.$_tb_mig_count.src-pairs" 2>/dev/null)
-        virtio=$(awk -v u="$virtio" -v s="$stop" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u / 1e6 - s }')
+        tb_vfoctl "$src" --json pairs "$name" > "$TB_DIR/$name.mig.$n.src-pairs" 2>&1
+        tb_vfoctl "$dst" --json pairs "$name" > "$TB_DIR/$name.mig.$n.dst-pairs" 2>&1
+        src_tl() { jq -r "[.domains[] | select(.released) | .timeline[] | $1 | .at_us] | last // empty" \
+                       "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null; }
+        dst_tl() { jq -r "[.domains[] | select(.released | not) | .timeline[] | $1 | .at_us] | last // empty" \
+                       "$TB_DIR/$name.mig.$n.dst-pairs" 2>/dev/null; }
+        virtio=$(rel_us "$(src_tl 'select(.to == "VIRTIO_ACTIVE")')")
+        watch=$(rel_us "$(src_tl 'select(.what | test("transmits on virtio"))')")
+        started=$(rel_us "$(dst_tl 'select(.what == "started begin")')")
+        begin=$(rel_us "$(dst_tl 'select(.what | startswith("migrate begin"))')")
+        ann=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.counters.announces')
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
 $(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
     fi
     timing="$timing
-$kind:$src->$dst  dest 'migrate begin' ${begin}s (dest dp announces so far: $ann)  source UNPLUG_PRIMARY ${unplug}s  source VIRTIO_ACTIVE ${virtio:--}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
+$kind:$src->$dst  dest 'migrate begin' ${begin}s  source UNPLUG_PRIMARY ${unplug}s  source guest on virtio ${watch}s  source VIRTIO_ACTIVE ${virtio}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  dest dp announces $ann  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" != baseline ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
@@ -119,13 +145,13 @@ $(tb_loss_table_row "$res")"
 $(tb_loss_table_row "$res")"
     fi
 }
-migrate baseline "$base" A B
-migrate baseline "$base" B A
-tb_virsh A destroy "$base" >/dev/null
+migrate baseline vfbase A B
+tb_virsh B destroy vfbase >/dev/null
 ok $? "baseline guest destroyed"
 
-# ---- with vfailover ----
+# ---- native mode ----
 name=vfguest
+use_guest "$name"
 uuid_of() { tb_virsh "$1" domuuid "$name" 2>/dev/null; }
 # vfs_of HOST: the VFs the host's hookd holds for the guest (reserved ones).
 vfs_of() {
@@ -133,8 +159,7 @@ vfs_of() {
 }
 vfs_used() { tb_vfoctl "$1" --json vfs | jq -r '[.vfs[] | select(.state != "free")] | length'; }
 
-console_ts "$name"
-tb_vfo_guest_start A "$name" && primary=$(tb_wait_guest_ready "$name" 240)
+[ $native_started = 0 ] && primary=$(tb_wait_guest_ready "$name" 240)
 ok $? "annotated guest $name booted on A (vhost-user standby via vfailover-dp, e1000e VF stand-in $primary on ${TB_PF}v0)"
 uuid=$(uuid_of A)
 [ "$(vfs_of A)" = 1 ] && tb_vfoctl A --json vfs |
@@ -142,66 +167,61 @@ uuid=$(uuid_of A)
 ok $? "hookd on A reserved one VF for it, configured with the guest's MAC"
 tb_dp_call A '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -e '.pair.connected' >/dev/null
 ok $? "vfailover-dp on A serves the guest's vhost-user port (connected)"
-pinged=1
-for i in $(seq 1 20); do
-    tb_exec NET ping -c 1 -W 1 "$TB_GUEST_IP" >/dev/null 2>&1 && { pinged=0; break; }
-done
-ok $pinged "the peer in the physical network reaches the guest through the VF"
+ping_guest 20
+ok $? "the peer in the physical network reaches the guest through the VF"
 
 after_migration() {
-    local src=$1 dst=$2
+    local src=$1 dst=$2 used_before=$3
     [ "$(vfs_of "$dst")" = 1 ]
-    ok $? "vfailover: hookd on $dst reserved a VF for $name"
-    [ "$(vfs_of "$src")" = 0 ] && [ "$(vfs_used "$src")" = 0 ]
-    ok $? "vfailover: hookd on $src released its VF (in use there: $(vfs_used "$src"))"
+    ok $? "$name: hookd on $dst reserved a VF for it"
+    [ "$(vfs_of "$src")" = 0 ] && [ "$(vfs_used "$src")" = $((used_before - 1)) ]
+    ok $? "$name: hookd on $src released its VF (in use there: $(vfs_used "$src"), before: $used_before)"
     tb_exec "$dst" bridge fdb show br "$TB_PF" 2>/dev/null | grep -i "^$TB_GUEST_MAC " | sed "s/^/# $dst fdb: /"
 }
-migrate vfailover "$name" A B
-after_migration A B
-migrate vfailover "$name" B A
-after_migration B A
+used=$(vfs_used A)
+migrate native "$name" A B
+after_migration A B "$used"
 
-# The virtio path alone: unplug the VF, the datapath's pair to virtio.
-tb_virsh A detach-device-alias "$name" "$vf_alias" --live >/dev/null
+# The virtio path alone: unplug the VF on B (DEVICE_REMOVED: hookd clears
+# its steering, the datapath claims), the guest answers through virtio.
+use_guest "$name"
+vf_alias=ua-vfo-$(echo "$TB_GUEST_MAC" | tr -d :)
+tb_virsh B detach-device-alias "$name" "$vf_alias" --live >/dev/null
 gone=1
 for i in $(seq 1 300); do
-    tb_virsh A dumpxml "$name" | grep -q "alias name='$vf_alias'" || { gone=0; break; }
+    tb_virsh B dumpxml "$name" | grep -q "alias name='$vf_alias'" || { gone=0; break; }
     sleep 0.2
 done
-ok $gone "VF $vf_alias unplugged from $name"
-tb_dp_call A '{"command":"pair-set-state","name":"'"$name"':ua-backup0","state":"virtio"}' >/dev/null
-ok $? "vfailover-dp: pair $name:ua-backup0 set to virtio"
-pinged=1
-for i in $(seq 1 20); do
-    tb_exec NET ping -c 1 -W 1 "$TB_GUEST_IP" >/dev/null 2>&1 && { pinged=0; break; }
-done
+ok $gone "VF $vf_alias unplugged from $name on B"
+tb_dp_call B '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -e '.pair.state == "virtio"' >/dev/null
+ok $? "vfailover-dp on B: pair $name:ua-backup0 in state virtio"
+ping_guest 20
+pinged=$?
 if [ $pinged != 0 ]; then
-    diag "A fdb for the guest's MAC (steering left on the unplugged VF's tap?):"
-    tb_exec A bridge fdb show br "$TB_PF" | grep -i "$TB_GUEST_MAC" | sed 's/^/#   /'
+    diag "B fdb for the guest's MAC (steering left on the unplugged VF's tap?):"
+    tb_exec B bridge fdb show br "$TB_PF" | grep -i "$TB_GUEST_MAC" | sed 's/^/#   /'
 fi
-# hookd clears the VF's steering (its FDB entry on the tap) on
-# DEVICE_REMOVED: what is not steered floods to the datapath's port.
 ok $pinged "the guest answers through virtio (vfailover-dp) with the VF unplugged"
+tb_virsh B destroy "$name" >/dev/null
 
-# Managed mode: hookd detaches the VF, migrates, re-plugs one on B.
-tb_virsh A destroy "$name" >/dev/null
-mname=vfmanaged
-console_ts "$mname"
-TB_WAIT_PRIMARY=1 tb_vfo_managed_guest_start A "$mname" &&
-    TB_WAIT_PRIMARY=1 tb_wait_guest_ready "$mname" 240 >/dev/null
-ok $? "managed-mode guest $mname booted on A and hookd hot-plugged its VF"
-name=$mname
-TB_WAIT_PRIMARY=1 TB_MIGRATE_CMD=tb_vfo_migrate_managed migrate managed "$mname" A B
+# ---- managed mode: hookd detaches the VF, migrates, re-plugs one on B ----
+name=vfmanaged
+use_guest "$name"
+[ $managed_started = 0 ] && TB_WAIT_PRIMARY=1 tb_wait_guest_ready "$name" 240 >/dev/null
+ok $? "managed-mode guest $name booted on A and hookd hot-plugged its VF"
+uuid=$(uuid_of A)
+used=$(vfs_used A)
+TB_WAIT_PRIMARY=1 TB_MIGRATE_CMD=tb_vfo_migrate_managed migrate managed "$name" A B
 uuid=$(uuid_of B)
-after_migration A B
+after_migration A B "$used"
 
 diag "the sources' hookd timelines after each migration (records kept after release):"
 echo "$timelines" | sed '/^$/d; s/^/#   /'
-diag "hookd timelines:"
+diag "hookd timelines (live records):"
 for h in A B; do
     tb_vfoctl "$h" --timeline pairs 2>&1 | sed "s/^/#   $h: /"
 done
-diag "timing relative to QEMU's STOP (QEMU events, hookd timeline, guest console; host clock):"
+diag "timing relative to QEMU's STOP (QEMU events, hookd timelines, guest console; host clock):"
 echo "$timing" | sed '/^$/d; s/^/#   /'
 diag "loss (packets; fwd = peer->guest, rev = guest->peer; lost_out = outside QEMU's STOP..RESUME):"
 diag "baseline (no vfailover):"

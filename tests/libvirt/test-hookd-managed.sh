@@ -51,7 +51,7 @@ jq_ok() { [ -n "$1" ] && printf '%s' "$1" | jq -e "$2" >/dev/null; }
 pair_jq() { jq_ok "$(ctl pairs "$A")" ".domains[0].pairs[0] | $1"; }
 fdb_steered() { ip netns exec "$netns" bridge fdb show dev vfotest0v0 | grep -q "^$mac .*static"; }
 
-plan 10
+plan 11
 lvh_start "$host" || bail_out "private libvirtd did not start (see $host/log-libvirt/libvirtd.log)"
 lvh_bg "$host" "$HOOKD" --config "$NSCONF" --foreground --verbose >>"$log" 2>&1
 hookd_pid=$!
@@ -64,9 +64,13 @@ wait_for 10 fdb_steered; ok $? "steering on the VF"
 out=$(lvh_exec "$host" "$CTL" --config "$NSCONF" migrate "$A" "qemu+unix:///system?socket=/run/vfo-nosuch-$$.sock" --mode managed 2>&1); rc=$?
 [ $rc = 1 ] && one_line "$out" && echo "$out" | grep -q "rolled back"
 ok $? "vfailoverctl migrate --mode managed to an unreachable destination fails with one line: $out"
-grep -q "interface ua-net0: VF_ACTIVE -> VIRTIO_ACTIVE (VF device removed)" "$log"
-ok $? "before migrating, the VF was detached and DEVICE_REMOVED moved the pair to VIRTIO_ACTIVE"
-grep -q "VF 0 of PF vfotest0: steering cleared" "$log"; ok $? "and the VF's steering was cleared"
+grep -q "interface ua-net0: VF_ACTIVE -> SWITCHING (managed migration: the VF is about to be detached)" "$log" &&
+    grep -q "interface ua-net0: SWITCHING -> VIRTIO_ACTIVE (VF device removed)" "$log"
+ok $? "before migrating: SWITCHING before the detach (make before break), DEVICE_REMOVED moved the pair to VIRTIO_ACTIVE"
+awk '/ua-net0: VF_ACTIVE -> SWITCHING/ { s = NR } /VF 0 of PF vfotest0: steering cleared/ && s { c = NR } END { exit !(s && c > s) }' "$log"
+ok $? "and the VF's steering was cleared only after that"
+! jq_ok "$(ctl pairs "$A")" '.domains[0].timeline[] | select(.what | test("FAILOVER_NEGOTIATED"))'
+ok $? "the guest never negotiated STANDBY (its virtio driver is not even loaded): managed mode works without it"
 wait_for 30 pair_jq '.state == "VF_ACTIVE" and .transitions >= 3'; ok $? "rollback: the VF is plugged back, VF_ACTIVE"
 wait_for 10 fdb_steered; ok $? "rollback: steering on the VF again"
 jq_ok "$(ctl migrate-status "$A")" '.migration.state == "failed" and (.migration.error | length > 0)'

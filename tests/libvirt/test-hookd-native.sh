@@ -69,7 +69,7 @@ fdb_steered() { ip netns exec "$netns" bridge fdb show dev "$1" | grep -q "^$2 .
 vf_alias=ua-vfo-5254006a0001
 vf_absent() { ! lvh_virsh "$host" dumpxml "$A" | grep -q "$vf_alias"; }
 
-plan 29
+plan 30
 lvh_start "$host" || bail_out "private libvirtd did not start (see $host/log-libvirt/libvirtd.log)"
 lvh_bg "$host" "$HOOKD" --config "$NSCONF" --foreground --verbose >>"$log" 2>&1
 hookd_pid=$!
@@ -142,6 +142,12 @@ native_xml "$D" "$(cat /proc/sys/kernel/random/uuid)" 52:54:00:6a:00:04 srchostv
 out=$(lvh_exec "$host" "$host/hook-wrapper" "$D" migrate begin - < "$host/d.xml" 2>&1); rc=$?
 [ $rc != 0 ] && one_line "$out" && echo "$out" | grep -q "no free VF"
 ok $? "migrate begin with no VF free and no-vf=refuse fails with one line: $out"
+E=vfn-e-$$
+native_xml "$E" "$(cat /proc/sys/kernel/random/uuid)" 52:54:00:6a:00:05 srchostv9 virtio-only > "$host/e.xml"
+out=$(lvh_exec "$host" "$host/hook-wrapper" "$E" migrate begin - < "$host/e.xml" 2>&1); rc=$?
+[ $rc != 0 ] && one_line "$out" && echo "$out" | grep -q "no VF for it on this host, and its VF device .* is in the migrated definition" &&
+    ! lvh_exec "$host" "$CTL" --config "$NSCONF" pairs "$E" >/dev/null 2>&1
+ok $? "migrate begin with no VF free, no-vf=virtio-only and the VF device in the XML (native) is refused, no record left: $out"
 
 lvh_exec "$host" "$host/hook-wrapper" "$C" release end - < "$host/c.xml" >/dev/null 2>&1
 lvh_virsh "$host" destroy "$A" >/dev/null; ok $? "domain destroyed"
