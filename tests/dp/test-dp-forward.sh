@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 21
+plan 23
 
 GMAC=52:54:00:dd:00:01
 WMAC=02:00:00:ee:00:02
@@ -101,6 +101,19 @@ s1=$(dp_snap vm1)
 ok "$([ "$(d from_guest)" = 1000 ] && [ "$(traffic_field t4 w2g recv)" = "$(d to_guest)" ] && [ "$(d to_guest)" -gt 0 ]; echo $?)" \
     "packed ring, no mrg_rxbuf, in_order: both ways ($(lines t4 'g2w|w2g'))"
 
+# 3c. Split ring, no mergeable buffers, a control queue and two queue
+#     pairs offered (the guest uses one), a 64-entry ring the datapath's
+#     bursts overrun: what does not fit is counted, nothing else is lost.
+dp_wait_connected vm1 no
+s0=$(dp_snap vm1)
+traffic_start t5 "path=$DP_TMP/vm1.sock,mac=$GMAC,queues=2,cq=1,queue_size=64,packed_vq=0,mrg_rxbuf=0,in_order=0" \
+    --guest-mac $GMAC --wire-mac $WMAC --dir both --count 1000 --rate 5000 --drain-ms 500
+dp_wait_connected vm1 && traffic_go t5 && traffic_wait t5
+s1=$(dp_snap vm1)
+ok "$([ "$(d from_guest)" = 1000 ] && [ "$(traffic_field t5 w2g recv)" = "$(d to_guest)" ] && [ "$(d to_guest)" -gt 0 ] &&
+      [ $(( $(d to_guest) + $(d to_guest_full) )) = "$(d uplink_rx)" ]; echo $?)" \
+    "split ring, mq+cq offered, 64 entries, no mrg_rxbuf: both ways, ring-full counted ($(lines t5 'g2w|w2g') full=$(d to_guest_full))"
+
 # 4. Telemetry and port-list.
 dp_call '{"command":"port-list"}' | json_get "[p['name'] for p in r['ports']]" | grep -q "vm1"
 ok $? "port-list shows vm1"
@@ -113,6 +126,9 @@ ok "$([ "${tel:-0}" -ge 1 ]; echo $?)" "dpdk-telemetry.py reads /vfailover/ports
 dp_wait_connected vm1 no
 mbufs=$(dp_call '{"command":"stats"}' | json_get "r['mbufs_in_use']")
 ok "$([ "$mbufs" = "$mbufs0" ]; echo $?)" "mbufs in use back to $mbufs0 (now $mbufs)"
+tel=$(echo /vfailover/ports | dpdk-telemetry.py -f "$DP_NS-dp" 2>/dev/null |
+    python3 -c 'import json,sys; u=json.load(sys.stdin)["/vfailover/ports"]["uplink"]; print(u["mbufs_in_use"], u["reserve_mbufs_in_use"])')
+ok "$([ "$tel" = "$mbufs0 0" ]; echo $?)" "telemetry agrees: mbufs_in_use, reserve_mbufs_in_use = $tel"
 dp_stop && grep -q "stopped: 0 mbufs still in use" "$DP_TMP/dp.log"
 ok $? "SIGTERM: clean stop, no mbuf in use"
 [ $_tap_failed = 0 ] || { diag "dp log:"; grep -v VHOST_CONFIG "$DP_TMP/dp.log" | sed 's/^/#   /' | tail -40; }
