@@ -149,7 +149,10 @@ from_guest(const struct dp_table *t, unsigned int src)
 		const struct rte_ether_hdr *eth =
 			rte_pktmbuf_mtod(pkts[k], const struct rte_ether_hdr *);
 
-		dp_announce_learn(p, pkts[k]);
+		/* Addresses to announce are learnt from IPv4 and ARP only. */
+		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+		    eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
+			dp_announce_learn(p, pkts[k]);
 		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
 			for (i = 0; i < t->n; i++)
 				if (i != src && deliverable(i))

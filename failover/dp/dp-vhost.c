@@ -124,6 +124,16 @@ pair_by_vid(int vid)
 	return NULL;
 }
 
+/* The worker polls every queue: the guest need not kick us. A kick is an
+ * eventfd write in the guest (a VM exit for QEMU); leaving notifications
+ * on made a virtio-user generator spend most of its time kicking. */
+static void
+quiet_guest(int vid, uint16_t queue)
+{
+	if (rte_vhost_enable_guest_notification(vid, queue, 0) < 0)
+		DP_LOG(DEBUG, "vhost device %d: queue %u: guest notifications stay on", vid, queue);
+}
+
 static int
 on_new_device(int vid)
 {
@@ -141,6 +151,8 @@ on_new_device(int vid)
 		       path, nr);
 		return -1;
 	}
+	for (i = 0; i < nr; i++)
+		quiet_guest(vid, i);
 	pthread_mutex_lock(&dp.lock);
 	for (i = 0; i < dp.n_pairs; i++)
 		if (strcmp(dp.pairs[i]->socket, path) == 0)
@@ -194,6 +206,8 @@ on_vring_state_changed(int vid, uint16_t queue_id, int enable)
 {
 	DP_LOG(DEBUG, "vhost device %d: queue %u %s", vid, queue_id,
 	       enable ? "enabled" : "disabled");
+	/* No rte_vhost_enable_guest_notification() here: rte_vhost calls
+	 * this with the queue's lock held (it would spin forever). */
 	return 0;
 }
 
@@ -218,7 +232,10 @@ dp_vhost_start(struct dp_pair *p, char *err, size_t errlen)
 	char dir[PATH_MAX];
 	char *slash;
 	struct stat st;
-	uint64_t flags = p->client ? RTE_VHOST_USER_CLIENT : 0;
+	/* Compliant offload flags, as net_vhost registers: the legacy ones
+	 * take a slower dequeue variant (and are deprecated). */
+	uint64_t flags = RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS |
+			 (p->client ? RTE_VHOST_USER_CLIENT : 0);
 
 	snprintf(dir, sizeof(dir), "%s", p->socket);
 	slash = strrchr(dir, '/');
