@@ -213,14 +213,20 @@ link_set(EmuBackend *e, const char *name, int master, gboolean set_master, gbool
     return talk(e, msg, error, "cannot set up network device %s", name);
 }
 
-/* Bridge port flags of a VF: no learning, no unicast flooding. */
+/* Bridge port flags. A VF: no learning, no unicast flooding. The uplink:
+ * no learning either (a NIC's embedded switch does not learn MACs from the
+ * wire: what no VF filter claims goes to the default port), but unicast
+ * flooding, so that frames for MACs of the wire leave by it. A learning
+ * uplink kept a VM's MAC "on the wire" after it had seen the VM's
+ * broadcasts from another host, and dropped the VM's frames once the VM
+ * had migrated here, until a VF steering entry replaced that. */
 static gboolean
 port_flags(EmuBackend *e, const char *port, gboolean vf_port, GError **error)
 {
     struct nl_msg *msg = link_msg(RTM_SETLINK, 0, AF_BRIDGE, ifindex_of(port));
     struct nlattr *pi = nla_nest_start(msg, IFLA_PROTINFO);
 
-    nla_put_u8(msg, IFLA_BRPORT_LEARNING, vf_port ? 0 : 1);
+    nla_put_u8(msg, IFLA_BRPORT_LEARNING, 0);
     nla_put_u8(msg, IFLA_BRPORT_UNICAST_FLOOD, vf_port ? 0 : 1);
     nla_nest_end(msg, pi);
     return talk(e, msg, error, "cannot set the bridge port flags of %s", port);

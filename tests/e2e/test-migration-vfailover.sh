@@ -102,6 +102,9 @@ vtable=$(tb_loss_table_header)
 migrate() {
     local kind=$1 name=$2 src=$3 dst=$4 res rc
     use_guest "$name"
+    # Where the destination's PF sends the VM's MAC before the migration.
+    tb_exec "$dst" bridge fdb show br "$TB_HOST_BRIDGE" 2>/dev/null | grep -i "^$TB_GUEST_MAC " |
+        sed "s/^/# $dst fdb before: /"
     tb_stream_migrate "$src" "$dst" "$name" "$kind:$src->$dst" >/dev/null
     rc=$?
     res=$TB_STREAM_RESULT
