@@ -171,4 +171,8 @@ rb_check_runs_on() {
     local rc=$?
     [ $rc = 0 ] || rb_host_diag "$o" "$name" "$uuid"
     ok $rc "$label: $o freed everything of the guest (no domain, record, VF or datapath port; VFs in use there: $(rb_vfs_used "$o"))"
+    # Not asserted: the standby's vhost-user connection (after a datapath
+    # restart QEMU reconnects only with <reconnect> on the interface).
+    diag "$label: the guest's vhost-user port on $h: connected=$(tb_dp_call "$h" '{"command":"port-list"}' 2>/dev/null |
+        jq -r --arg n "$name:ua-backup0" '[.. | objects | select(.name? == $n) | .connected | tostring] | first // "none"')"
 }

@@ -18,6 +18,8 @@
 #                       begin` reserved a VF, restart it once the migration
 #                       failed: its sweep frees the abandoned reservation
 #   native:src-dp       kill SRC's vfailover-dp, restart it, lift the cap
+#   native:src-dp-abort kill SRC's vfailover-dp, restart it, domjobabort:
+#                       rolls back onto the VF
 #   native:dst-libvirtd restart DST's libvirtd (the source's migration fails)
 #   managed:src-hookd   kill -9 SRC's hookd (the migration's driver),
 #                       restart it, lift the cap: libvirt's job goes on and
@@ -39,7 +41,7 @@ reason=$(tb_vfo_can_run) || skip_all "$reason"
 TB_VFAILOVER=1
 TB_GUEST_MAC=$(tb_random_mac)
 CASES=${FT_CASES:-native:src-hookd native:src-hookd-abort native:dst-hookd native:dst-hookd-early native:src-dp
-native:dst-libvirtd managed:src-hookd managed:src-hookd-abort managed:dst-hookd}
+native:src-dp-abort native:dst-libvirtd managed:src-hookd managed:src-hookd-abort managed:dst-hookd}
 
 wanted_mode() { case " $(echo $CASES) " in *" $1:"*) return 0 ;; esac; return 1; }
 
@@ -102,6 +104,15 @@ f_dst_hookd_early() {
     kill9_hookd "$dst"
     rb_migrate_wait 120
     tb_vfo_start "$dst"
+}
+f_src_dp_abort() {
+    local dir pid
+    dir=$(tb_host_dir "$src")
+    pid=$(cat "$dir/dp.pid")
+    kill -9 "$pid" && wait_for 10 eval "! kill -0 $pid 2>/dev/null"
+    { wait "$pid"; } 2>/dev/null
+    tb_vfo_stop "$src" dp
+    tb_vfo_start "$src" && sleep 1 && abort_job
 }
 f_dst_libvirtd() { lvh_restart_libvirtd "$(tb_host_dir "$dst")" --listen; }
 
@@ -167,6 +178,7 @@ if wanted_mode native; then
     fault_case native dst-hookd f_dst_hookd completes
     fault_case native dst-hookd-early f_dst_hookd_early rolls-back
     fault_case native src-dp f_src_dp either
+    fault_case native src-dp-abort f_src_dp_abort rolls-back
     fault_case native dst-libvirtd f_dst_libvirtd rolls-back
     h=$(where)
     [ "$h" != none ] && tb_virsh "$h" destroy "$name" >/dev/null
