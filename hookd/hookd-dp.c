@@ -191,8 +191,11 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
                   error->message);
 }
 
-void
-hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair)
+/* One named request about a pair's port whose reply carries nothing;
+ * a failure is logged as "domain D: interface I: WHAT: error". */
+static void
+port_request(HookdDp *dp, const char *domain, const HookdPair *pair, const char *command,
+             const char *what)
 {
     g_autofree char *name = NULL;
     g_autoptr(JsonObject) req = NULL;
@@ -201,10 +204,15 @@ hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair)
     if (!pair_socket(pair))
         return;
     name = port_name(domain, pair);
-    req = request_new("pair-announce", name);
+    req = request_new(command, name);
     if (!dp_call(dp, req, &error))
-        g_warning("domain %s: interface %s: MAC not announced: %s", domain, pair->alias,
-                  error->message);
+        g_warning("domain %s: interface %s: %s: %s", domain, pair->alias, what, error->message);
+}
+
+void
+hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair)
+{
+    port_request(dp, domain, pair, "pair-announce", "MAC not announced");
 }
 
 JsonObject *
@@ -235,17 +243,7 @@ hookd_dp_port_counters(HookdDp *dp, const char *domain, const HookdPair *pair)
 void
 hookd_dp_port_delete(HookdDp *dp, const char *domain, const HookdPair *pair)
 {
-    g_autofree char *name = NULL;
-    g_autoptr(JsonObject) req = NULL;
-    g_autoptr(GError) error = NULL;
-
-    if (!pair_socket(pair))
-        return;
-    name = port_name(domain, pair);
-    req = request_new("pair-del", name);
-    if (!dp_call(dp, req, &error))
-        g_warning("domain %s: interface %s: datapath port not deleted: %s", domain, pair->alias,
-                  error->message);
+    port_request(dp, domain, pair, "pair-del", "datapath port not deleted");
 }
 
 JsonObject *
