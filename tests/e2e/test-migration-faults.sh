@@ -67,14 +67,18 @@ settled() {
     [ "$s" = running ] && tb_virsh "$src" domjobinfo "$name" 2>/dev/null | grep -q '^Job type: *None'
 }
 
-kill9_hookd() {
+# kill9 HOST DAEMON: kill -9 HOST's hookd or dp and wait until it is gone.
+kill9() {
     local dir pid
     dir=$(tb_host_dir "$1")
-    pid=$(cat "$dir/hookd.pid")
+    pid=$(cat "$dir/$2.pid")
     kill -9 "$pid" && wait_for 10 eval "! kill -0 $pid 2>/dev/null"
     { wait "$pid"; } 2>/dev/null
-    rm -f "$dir/hookd.pid"
 }
+kill9_hookd() { kill9 "$1" hookd; rm -f "$(tb_host_dir "$1")/hookd.pid"; }
+# The source's datapath dies; tb_vfo_stop clears what it left, so that
+# tb_vfo_start starts a new one.
+kill9_dp() { kill9 "$1" dp; tb_vfo_stop "$1" dp; }
 lift_cap() { rb_unset_speed "$src" "$name"; }
 abort_job() { tb_virsh "$src" domjobabort "$name" >/dev/null; }
 
@@ -82,12 +86,7 @@ f_src_hookd() { kill9_hookd "$src"; tb_vfo_start "$src" && lift_cap; }
 f_src_hookd_abort() { kill9_hookd "$src"; tb_vfo_start "$src" && sleep 1 && abort_job; }
 f_dst_hookd() { kill9_hookd "$dst"; tb_vfo_start "$dst" && lift_cap; }
 f_src_dp() {
-    local dir pid
-    dir=$(tb_host_dir "$src")
-    pid=$(cat "$dir/dp.pid")
-    kill -9 "$pid" && wait_for 10 eval "! kill -0 $pid 2>/dev/null"
-    { wait "$pid"; } 2>/dev/null
-    tb_vfo_stop "$src" dp
+    kill9_dp "$src"
     tb_vfo_start "$src" && lift_cap
 }
 # DST's hookd dies right after it reserved a VF in `migrate begin`: the
@@ -106,12 +105,7 @@ f_dst_hookd_early() {
     tb_vfo_start "$dst"
 }
 f_src_dp_abort() {
-    local dir pid
-    dir=$(tb_host_dir "$src")
-    pid=$(cat "$dir/dp.pid")
-    kill -9 "$pid" && wait_for 10 eval "! kill -0 $pid 2>/dev/null"
-    { wait "$pid"; } 2>/dev/null
-    tb_vfo_stop "$src" dp
+    kill9_dp "$src"
     tb_vfo_start "$src" && sleep 1 && abort_job
 }
 f_dst_libvirtd() { lvh_restart_libvirtd "$(tb_host_dir "$dst")" --listen; }
