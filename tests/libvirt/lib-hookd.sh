@@ -24,6 +24,26 @@ wait_for() {
     return 1
 }
 
+# detach_until SECONDS HOST DOMAIN XMLFILE CMD...: detach the device in
+# XMLFILE from DOMAIN and poll CMD, re-sending the request every 6 s until
+# CMD succeeds. A PCIe unplug is a request the guest must answer; a test
+# domain that is still booting (or rebooting: these guests panic without a
+# root fs and restart) can miss it, and QEMU accepts the request again once
+# its 5 s pending window has passed.
+detach_until() {
+    local deadline=$(($(date +%s) + $1)) host=$2 dom=$3 xml=$4 n=0
+    shift 4
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        lvh_virsh "$host" detach-device "$dom" "$xml" >/dev/null 2>&1
+        n=$((n + 1))
+        if wait_for 6 "$@"; then
+            [ $n = 1 ] || diag "the guest answered unplug request $n of $dom"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # one_line TEXT: exactly one non-empty line.
 one_line() {
     [ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" = 1 ]

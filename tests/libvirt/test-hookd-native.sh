@@ -101,16 +101,14 @@ pool_jq '.in_use == 1 and .free == 1'; ok $? "the refusals left the pool as it w
 # ---- the steering policy on device events ----
 lvh_virsh "$host" dumpxml "$A" | sed -n "/<interface type='ethernet'>/,/<\/interface>/p" > "$host/vf.xml"
 grep -q "$vf_alias" "$host/vf.xml"; ok $? "the domain runs with the VF device ($vf_alias)"
-lvh_virsh "$host" detach-device "$A" "$host/vf.xml" >/dev/null 2>&1
-wait_for 30 vf_absent; ok $? "the VF device detached (still VIRTIO_ACTIVE: nothing to switch)"
+detach_until 60 "$host" "$A" "$host/vf.xml" vf_absent; ok $? "the VF device detached (still VIRTIO_ACTIVE: nothing to switch)"
 lvh_virsh "$host" attach-device "$A" "$host/vf.xml" >/dev/null 2>&1
 wait_for 30 pair_jq '.state == "VF_ACTIVE"'; ok $? "VF plugged (DEVICE_ADDED): the pair is VF_ACTIVE"
 wait_for 10 fdb_steered vfotest0v1 $mac; ok $? "VF_ACTIVE: steering to the VF's tap (static FDB entry for the VM MAC)"
 jq_ok "$(ctl vfs)" '.vfs[] | select(.vf == 1) | .config.mac == "52:54:00:6a:00:01"'
 ok $? "the VF's configured MAC is the VM's"
 
-lvh_virsh "$host" detach-device "$A" "$host/vf.xml" >/dev/null 2>&1
-wait_for 30 pair_jq '.state == "VIRTIO_ACTIVE"'; ok $? "VF unplugged (DEVICE_REMOVED): the pair is VIRTIO_ACTIVE"
+detach_until 60 "$host" "$A" "$host/vf.xml" pair_jq '.state == "VIRTIO_ACTIVE"'; ok $? "VF unplugged (DEVICE_REMOVED): the pair is VIRTIO_ACTIVE"
 wait_for 10 sh -c "ip netns exec '$netns' ip link show vfotest0v1 && ! ip netns exec '$netns' bridge fdb show dev vfotest0v1 | grep -q '^$mac .*static'"
 ok $? "VIRTIO_ACTIVE: the VF's steering is cleared (no FDB entry for the VM MAC on its tap)"
 grep -q "interface ua-net0: VF 1 of PF vfotest0: steering cleared" "$log"; ok $? "the steering change is logged"

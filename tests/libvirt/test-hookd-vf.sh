@@ -65,8 +65,7 @@ ctl vfs | jq -e --arg u "$uuid" '.vfs[0].state == "reserved" and .vfs[0].domain 
 ok $? "the VF is configured with the pair's MAC"
 
 lvh_virsh "$host" dumpxml "$A" | sed -n "/<interface type='ethernet'>/,/<\/interface>/p" > "$host/vf.xml"
-lvh_virsh "$host" detach-device "$A" "$host/vf.xml" >/dev/null 2>&1
-wait_for 30 pair_jq '.state == "VIRTIO_ACTIVE" and .transitions >= 2'
+detach_until 60 "$host" "$A" "$host/vf.xml" pair_jq '.state == "VIRTIO_ACTIVE" and .transitions >= 2'
 ok $? "VF detached: DEVICE_REMOVED moved the pair back to VIRTIO_ACTIVE"
 
 lvh_virsh "$host" destroy "$A" >/dev/null; ok $? "domain destroyed"
