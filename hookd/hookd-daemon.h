@@ -64,6 +64,10 @@ void hookd_events_migration_failed(HookdDaemon *daemon, HookdDomain *dom, const 
  * datapath lets go of its held pairs, the VFs hookd plugs go in. */
 void hookd_events_incoming_resumed(HookdDaemon *daemon, HookdDomain *dom, const char *reason);
 
+/* An incoming domain resumed here: in a few seconds, check that each
+ * pair's virtio standby started on its datapath port, and set its link up
+ * in QEMU where it did not (hookd-standby.c). */
+void hookd_standby_check_later(HookdDaemon *daemon, const char *uuid);
 /* A copy of @p (for work done without the registry lock). */
 HookdPair *hookd_pair_copy(const HookdPair *p);
 

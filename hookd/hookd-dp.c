@@ -215,25 +215,46 @@ hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair)
     port_request(dp, domain, pair, "pair-announce", "MAC not announced");
 }
 
-JsonObject *
-hookd_dp_port_counters(HookdDp *dp, const char *domain, const HookdPair *pair)
+/* The port's entry of vfailover-dp's stats ({"name", "connected",
+ * "counters", ...}), or NULL (no port, datapath unreachable: logged as
+ * @what not read). */
+static JsonObject *
+port_stats(HookdDp *dp, const char *domain, const HookdPair *pair, const char *what)
 {
     g_autofree char *name = NULL;
     g_autoptr(JsonObject) req = NULL;
     g_autoptr(JsonObject) reply = NULL;
     g_autoptr(GError) error = NULL;
-    JsonObject *pr;
+    JsonNode *pr;
 
     if (!pair_socket(pair))
         return NULL;
     name = port_name(domain, pair);
     req = request_new("stats", name);
     if (!dp_call_reply(dp, req, &reply, &error)) {
-        g_warning("domain %s: interface %s: datapath counters not read: %s", domain, pair->alias,
+        g_warning("domain %s: interface %s: %s not read: %s", domain, pair->alias, what,
                   error->message);
         return NULL;
     }
-    pr = json_object_has_member(reply, "pair") ? json_object_get_object_member(reply, "pair") : NULL;
+    pr = json_object_get_member(reply, "pair");
+    return pr && JSON_NODE_HOLDS_OBJECT(pr) ? json_object_ref(json_node_get_object(pr)) : NULL;
+}
+
+int
+hookd_dp_port_connected(HookdDp *dp, const char *domain, const HookdPair *pair)
+{
+    g_autoptr(JsonObject) pr = port_stats(dp, domain, pair, "the datapath port's connection");
+
+    if (!pr || !json_object_has_member(pr, "connected"))
+        return -1;
+    return json_object_get_boolean_member(pr, "connected") ? 1 : 0;
+}
+
+JsonObject *
+hookd_dp_port_counters(HookdDp *dp, const char *domain, const HookdPair *pair)
+{
+    g_autoptr(JsonObject) pr = port_stats(dp, domain, pair, "datapath counters");
+
     if (!pr || !json_object_has_member(pr, "counters") ||
         !JSON_NODE_HOLDS_OBJECT(json_object_get_member(pr, "counters")))
         return NULL;

@@ -32,6 +32,9 @@ void hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pa
 /* The port's counters ({"from_guest", "to_guest", "dropped_vf_active",
  * ...} of vfailover-dp's stats), or NULL (no port, datapath unreachable). */
 JsonObject *hookd_dp_port_counters(HookdDp *dp, const char *domain, const HookdPair *pair);
+/* Whether the guest's virtio device is up on the pair's vhost-user port
+ * (QEMU started its backend): 1, 0, or -1 (no port, datapath unreachable). */
+int hookd_dp_port_connected(HookdDp *dp, const char *domain, const HookdPair *pair);
 /* release: delete the port. Idempotent. */
 void hookd_dp_port_delete(HookdDp *dp, const char *domain, const HookdPair *pair);
 

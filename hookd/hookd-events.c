@@ -266,6 +266,7 @@ hookd_events_incoming_resumed(HookdDaemon *d, HookdDomain *dom, const char *reas
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
     hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
+    hookd_standby_check_later(d, dom->uuid);
 }
 
 /* Registry locked: the guest has let go of the VFs QEMU unplugged for the

@@ -20,6 +20,7 @@
 #include "hookd-daemon.h"
 
 #define DETACH_TIMEOUT_US (15 * G_USEC_PER_SEC)
+#define DETACH_RESEND_US (6 * G_USEC_PER_SEC)
 
 typedef struct {
     HookdDaemon *d;
@@ -138,13 +139,29 @@ set_detaching(HookdMigration *m, const HookdPair *copy, gboolean on)
     hookd_registry_unlock(m->d->registry);
 }
 
+/* The guest has not answered the unplug of @left's VFs yet: ask again. A
+ * failure here (QEMU still inside its pending window, the device gone
+ * meanwhile) is not the migration's: DEVICE_REMOVED or the deadline is. */
+static void
+resend_detach(HookdMigration *m, GPtrArray *left)
+{
+    guint i;
+
+    for (i = 0; i < left->len; i++) {
+        g_autoptr(GError) error = NULL;
+        if (!hookd_vf_detach(m->d->vf, m->dom, m->uuid, m->name, g_ptr_array_index(left, i),
+                             &error))
+            g_info("%s (the first unplug request stands)", error->message);
+    }
+}
+
 static gpointer
 migrate_thread(gpointer data)
 {
     HookdMigration *m = data;
     g_autoptr(GPtrArray) pairs = plugged_pairs(m, FALSE);
     g_autoptr(GError) error = NULL;
-    gint64 deadline;
+    gint64 deadline, resend;
     gboolean plug;
     guint i;
 
@@ -168,12 +185,20 @@ migrate_thread(gpointer data)
                              &error))
             goto rollback;
     }
-    /* DEVICE_REMOVED (main loop) ends the detach; wait for it, bounded. */
+    /* DEVICE_REMOVED (main loop) ends the detach; wait for it, bounded.
+     * A PCIe unplug is a request the guest answers: one that was booting or
+     * resetting can miss it, so it is sent again every DETACH_RESEND_US
+     * (QEMU accepts it again once its own 5 s pending window has passed). */
     deadline = g_get_monotonic_time() + DETACH_TIMEOUT_US;
+    resend = g_get_monotonic_time() + DETACH_RESEND_US;
     while (pairs->len > 0) {
         g_autoptr(GPtrArray) left = plugged_pairs(m, FALSE);
         if (left->len == 0)
             break;
+        if (g_get_monotonic_time() > resend) {
+            resend_detach(m, left);
+            resend = g_get_monotonic_time() + DETACH_RESEND_US;
+        }
         if (g_get_monotonic_time() > deadline) {
             g_set_error(&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                         "the guest did not release its VF within %d s (no DEVICE_REMOVED)",

@@ -15,7 +15,8 @@ hookd_vfailover_hookd_SOURCES = \
 	hookd/hookd-vf.c hookd/hookd-vf.h \
 	hookd/hookd-dp.c hookd/hookd-dp.h \
 	hookd/hookd-vfxml.c hookd/hookd-vfxml.h \
-	hookd/hookd-migrate.c
+	hookd/hookd-migrate.c \
+	hookd/hookd-standby.c
 hookd_vfailover_hookd_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS) $(LIBNL_CFLAGS)
 hookd_vfailover_hookd_LDADD = $(SRIOV_LIBS) $(VFX_LIBS) $(VF_COMMON_LIBS) $(LIBVIRT_LIBS)
 

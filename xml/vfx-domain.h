@@ -161,6 +161,12 @@ char *vfx_domain_rewrite_incoming_full(const char *xml, gsize len, gsize max_byt
                                        const VfxIncoming *changes, guint n_changes,
                                        gboolean *changed, GError **error);
 
+/* The link state libvirt's domain XML @xml gives the interface with alias
+ * @alias: "down" for <link state='down'/>, else "up". NULL + error (one
+ * line) if there is no such interface. */
+char *vfx_domain_interface_link_state(const char *xml, gsize len, const char *alias,
+                                      GError **error);
+
 /* ---- Offline CLI (vfailoverctl validate-xml / render-xml) ---------------- */
 
 /* Read the domain XML at @path, parse it and print the pairs to @out (text,

@@ -1,6 +1,6 @@
-/* The VF device XML hookd attaches for a pair, and the rewrite of a whole
+/* The VF device XML hookd attaches for a pair, the rewrite of a whole
  * domain XML for an incoming migration (destination VF and vhost-user
- * socket). */
+ * socket), and an interface's link state. */
 #include "config.h"
 
 #include <string.h>
@@ -291,4 +291,33 @@ vfx_domain_rewrite_incoming_full(const char *xml, gsize len, gsize max_bytes,
     if (changed)
         *changed = any;
     return out;
+}
+
+char *
+vfx_domain_interface_link_state(const char *xml, gsize len, const char *alias, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    g_autofree char *state = NULL;
+    xmlNode *root;
+
+    if (!(doc = vfx_xml_read(xml, len, 0, error)))
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!vfx_xml_is(root, "domain")) {
+        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
+                      "domain XML: the root element is <%s>, not <domain>",
+                      root ? (const char *)root->name : "(none)");
+        return NULL;
+    }
+    ifaces = vfx_domain_interfaces(root);
+    for (guint i = 0; i < ifaces->len; i++) {
+        VfxIface *iface = ifaces->pdata[i];
+        if (g_strcmp0(iface->alias, alias) != 0)
+            continue;
+        state = vfx_xml_prop(vfx_xml_child(iface->node, "link"), "state");
+        return g_strdup(g_strcmp0(state, "down") == 0 ? "down" : "up");
+    }
+    vfx_set_error(error, VFX_ERROR_NOT_FOUND, "domain XML: no interface with alias %s", alias);
+    return NULL;
 }

@@ -171,8 +171,17 @@ rb_check_runs_on() {
     local rc=$?
     [ $rc = 0 ] || rb_host_diag "$o" "$name" "$uuid"
     ok $rc "$label: $o freed everything of the guest (no domain, record, VF or datapath port; VFs in use there: $(rb_vfs_used "$o"))"
-    # Not asserted: the standby's vhost-user connection (after a datapath
-    # restart QEMU reconnects only with <reconnect> on the interface).
-    diag "$label: the guest's vhost-user port on $h: connected=$(tb_dp_call "$h" '{"command":"port-list"}' 2>/dev/null |
-        jq -r --arg n "$name:ua-backup0" '[.. | objects | select(.name? == $n) | .connected | tostring] | first // "none"')"
+    # The standby works too: QEMU (a vhost-user client with <reconnect>)
+    # is back on a restarted datapath, and a link the source's dead
+    # datapath took down with the migration was set up again (hookd).
+    wait_for 30 rb_standby_connected "$h" "$name"
+    ok $? "$label: the guest's virtio standby is connected to $h's datapath (connected=$(rb_standby "$h" "$name"))"
 }
+
+# rb_standby HOST NAME: the "connected" flag of NAME's vhost-user port on
+# HOST's datapath (true, false or none).
+rb_standby() {
+    tb_dp_call "$1" '{"command":"port-list"}' 2>/dev/null |
+        jq -r --arg n "$2:ua-backup0" '[.. | objects | select(.name? == $n) | .connected | tostring] | first // "none"'
+}
+rb_standby_connected() { [ "$(rb_standby "$1" "$2")" = true ]; }

@@ -93,14 +93,36 @@ f_src_dp() {
 # later hooks of the incoming domain are refused, libvirt gives it up and
 # its release hook cannot reach hookd. The restarted hookd finds a young
 # PREPARING record of a domain libvirt does not have: its sweep frees it.
+# The kill comes from DST's hook itself, once `migrate begin` answered and
+# before libvirt runs the next hook (arm_hook_kill): a kill from here after
+# seeing the record would race with those hooks.
+arm_hook_kill() {
+    local dir
+    dir=$(tb_host_dir "$1")
+    cp "$dir/hook-wrapper" "$dir/hook-wrapper.orig"
+    {
+        echo '#!/bin/sh'
+        echo "# test-migration-faults dst-hookd-early: kill -9 hookd after migrate begin"
+        echo "out=\$($dir/hook-wrapper.orig \"\$@\"); rc=\$?"
+        echo "[ \"\$2 \$3\" = 'migrate begin' ] && kill -9 \$(cat '$dir/hookd.pid')"
+        echo 'printf "%s\n" "$out"; exit $rc'
+    } > "$dir/hook-wrapper.new"
+    chmod 0755 "$dir/hook-wrapper.new"
+    mv "$dir/hook-wrapper.new" "$dir/hook-wrapper"
+}
+disarm_hook_kill() {
+    local dir
+    dir=$(tb_host_dir "$1")
+    [ -f "$dir/hook-wrapper.orig" ] && mv "$dir/hook-wrapper.orig" "$dir/hook-wrapper"
+}
 f_dst_hookd_early() {
-    local state i
-    state=$(tb_host_dir "$dst")/lib-vfailover/pairs.json
-    for i in $(seq 1 1500); do
-        grep -q "\"$name\"" "$state" 2>/dev/null && break
-        sleep 0.02
-    done
-    kill9_hookd "$dst"
+    local dir pid
+    dir=$(tb_host_dir "$dst")
+    pid=$(cat "$dir/hookd.pid")
+    wait_for 120 eval "! kill -0 $pid 2>/dev/null"
+    { wait "$pid"; } 2>/dev/null
+    rm -f "$dir/hookd.pid"
+    disarm_hook_kill "$dst"
     rb_migrate_wait 120
     tb_vfo_start "$dst"
 }
@@ -120,6 +142,7 @@ fault_case() {
     dst=$(other "$src")
     from=$(tb_console_lines "$name")
     rb_set_speed "$src" "$name" 1
+    [ "$c" = dst-hookd-early ] && arm_hook_kill "$dst"
     rb_migrate_bg "$src" "$dst" "$name" "$mode"
     if [ "$c" != dst-hookd-early ]; then
         wait_for 120 in_flight

@@ -385,7 +385,9 @@ tb_vfo_guest_xml() {
     </vfo:failover>" \
     TB_GUEST_BACKUP_IF="    <interface type='vhostuser'>
       <mac address='@MAC@'/>
-      <source type='unix' path='/run/vfailover/vhost/$name.sock' mode='client'/>
+      <source type='unix' path='/run/vfailover/vhost/$name.sock' mode='client'>
+        <reconnect enabled='yes' timeout='1'/>
+      </source>
       <model type='virtio'/>
       <teaming type='persistent'/>
       <alias name='ua-backup0'/>
@@ -433,7 +435,9 @@ tb_vfo_managed_guest_start() {
     </vfo:failover>" \
     TB_GUEST_BACKUP_IF="    <interface type='vhostuser'>
       <mac address='@MAC@'/>
-      <source type='unix' path='/run/vfailover/vhost/$name.sock' mode='client'/>
+      <source type='unix' path='/run/vfailover/vhost/$name.sock' mode='client'>
+        <reconnect enabled='yes' timeout='1'/>
+      </source>
       <model type='virtio'/>
       <teaming type='persistent'/>
       <alias name='ua-backup0'/>

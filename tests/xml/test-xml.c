@@ -296,6 +296,37 @@ test_render_rewrite_errors(void)
     g_free(out);
 }
 
+/* An interface's link state as libvirt's XML gives it (hookd leaves a
+ * standby an operator set down alone). */
+static void
+test_interface_link(void)
+{
+    g_autofree char *path = vf_test_srcpath("xml/examples/native-migrating.xml");
+    g_autofree char *xml = NULL, *state = NULL, *down = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize len = 0;
+    char *at;
+
+    g_assert_true(g_file_get_contents(path, &xml, &len, NULL));
+    state = vfx_domain_interface_link_state(xml, len, "ua-backup0", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(state, ==, "up");
+
+    at = strstr(xml, "<alias name='ua-backup0'/>");
+    g_assert_nonnull(at);
+    down = g_strdup_printf("%.*s<link state='down'/>%s", (int)(at - xml), xml, at);
+    g_clear_pointer(&state, g_free);
+    state = vfx_domain_interface_link_state(down, strlen(down), "ua-backup0", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(state, ==, "down");
+
+    g_assert_null(vfx_domain_interface_link_state(xml, len, "ua-nope", &error));
+    g_assert_cmpstr(error->message, ==, "domain XML: no interface with alias ua-nope");
+    g_clear_error(&error);
+    g_assert_null(vfx_domain_interface_link_state("<interface/>", 12, "ua-backup0", &error));
+    g_assert_error(error, VFX_ERROR, VFX_ERROR_NOT_DOMAIN);
+}
+
 /* Untrusted values in errors stay on one printable, bounded line. */
 static void
 test_error_line(void)
@@ -440,5 +471,6 @@ main(int argc, char **argv)
     g_test_add_func("/xml/cli/files", test_cli_files);
     g_test_add_func("/xml/render-rewrite-errors", test_render_rewrite_errors);
     g_test_add_func("/xml/error-line", test_error_line);
+    g_test_add_func("/xml/interface-link", test_interface_link);
     return g_test_run();
 }
