@@ -496,13 +496,8 @@ vfx_domain_parse_full(const char *xml, gsize len, gsize max_bytes, GError **erro
     doc = vfx_xml_read(xml, len, max_bytes, error);
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (!vfx_xml_is(root, "domain")) {
-        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
-                      "domain XML: the root element is <%s>, not <domain>",
-                      root ? (const char *)root->name : "(none)");
+    if (!(root = vfx_xml_domain_root(doc, error)))
         return NULL;
-    }
     dom = g_new0(VfxDomain, 1);
     dom->pairs = g_ptr_array_new_with_free_func((GDestroyNotify)vfx_pair_free);
     dom->name = vfx_xml_child_text(root, "name");

@@ -22,6 +22,10 @@ gboolean vfx_valid_ifname(const char *s);
  * its declarations is read. */
 xmlDoc *vfx_xml_read(const char *xml, gsize len, gsize max_bytes, GError **error);
 
+/* @doc's root element if it is <domain>; else NULL + VFX_ERROR_NOT_DOMAIN
+ * ("domain XML: the root element is <X>, not <domain>"). */
+xmlNode *vfx_xml_domain_root(xmlDoc *doc, GError **error);
+
 /* Element helpers: the first child element called @name in no namespace. */
 xmlNode *vfx_xml_child(xmlNode *node, const char *name);
 /* An attribute in no namespace as a g_malloc'd string, or NULL. */

@@ -267,13 +267,8 @@ vfx_domain_rewrite_incoming_full(const char *xml, gsize len, gsize max_bytes,
     doc = vfx_xml_read(xml, len, max_bytes, error);
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (!vfx_xml_is(root, "domain")) {
-        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
-                      "domain XML: the root element is <%s>, not <domain>",
-                      root ? (const char *)root->name : "(none)");
+    if (!(root = vfx_xml_domain_root(doc, error)))
         return NULL;
-    }
     name = vfx_xml_child_text(root, "name");
     if (!name)
         name = g_strdup("(unnamed)");
@@ -303,13 +298,8 @@ vfx_domain_interface_link_state(const char *xml, gsize len, const char *alias, G
 
     if (!(doc = vfx_xml_read(xml, len, 0, error)))
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (!vfx_xml_is(root, "domain")) {
-        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
-                      "domain XML: the root element is <%s>, not <domain>",
-                      root ? (const char *)root->name : "(none)");
+    if (!(root = vfx_xml_domain_root(doc, error)))
         return NULL;
-    }
     ifaces = vfx_domain_interfaces(root);
     for (guint i = 0; i < ifaces->len; i++) {
         VfxIface *iface = ifaces->pdata[i];

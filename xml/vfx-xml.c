@@ -193,6 +193,20 @@ vfx_xml_read(const char *xml, gsize len, gsize max_bytes, GError **error)
     return doc;
 }
 
+xmlNode *
+vfx_xml_domain_root(xmlDoc *doc, GError **error)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+
+    if (!vfx_xml_is(root, "domain")) {
+        vfx_set_error(error, VFX_ERROR_NOT_DOMAIN,
+                      "domain XML: the root element is <%s>, not <domain>",
+                      root ? (const char *)root->name : "(none)");
+        return NULL;
+    }
+    return root;
+}
+
 gboolean
 vfx_xml_is(xmlNode *node, const char *name)
 {
