@@ -139,6 +139,26 @@ set_detaching(HookdMigration *m, const HookdPair *copy, gboolean on)
     hookd_registry_unlock(m->d->registry);
 }
 
+/* libvirt reports a hook that refused with the hook's whole command line
+ * and environment ("Hook script execution failed: internal error: Child
+ * process (LC_ALL=C PATH=... /etc/libvirt/hooks/qemu.d/50-vfailover DOM
+ * migrate begin -) unexpected exit status 1: vfailover: domain ..."): the
+ * hook's own line, or NULL for any other message. */
+static const char *
+hook_refusal(const char *message)
+{
+    static const char lead[] = "Hook script execution failed";
+    static const char status[] = "unexpected exit status ";
+    const char *p;
+
+    if (!g_str_has_prefix(message, lead) || !(p = strstr(message, status)))
+        return NULL;
+    p += sizeof(status) - 1;
+    while (g_ascii_isdigit(*p))
+        p++;
+    return p[0] == ':' && p[1] == ' ' && p[2] ? p + 2 : NULL;
+}
+
 /* The guest has not answered the unplug of @left's VFs yet: ask again. A
  * failure here (QEMU still inside its pending window, the device gone
  * meanwhile) is not the migration's: DEVICE_REMOVED or the deadline is. */
@@ -211,8 +231,14 @@ migrate_thread(gpointer data)
     if (virDomainMigrateToURI3(m->dom, m->dest_uri, NULL, 0,
                                VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER) < 0) {
         virErrorPtr err = virGetLastError();
-        g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "libvirt: %s",
-                    err && err->message ? err->message : "unknown error");
+        const char *msg = err && err->message ? err->message : "unknown error";
+        const char *refusal = hook_refusal(msg);
+
+        if (refusal)
+            g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "a libvirt hook refused it: %s",
+                        refusal);
+        else
+            g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "libvirt: %s", msg);
         goto rollback;
     }
     set_state(m, "completed", NULL);

@@ -55,6 +55,11 @@ case_refuse_novf() {
     ok $? "$mode refuse-novf: the migration failed (rc $rc: $(tail -n1 "$RB_MIG_LOG"))"
     grep -q "no free VF" "$RB_MIG_LOG"
     ok $? "$mode refuse-novf: the error names the missing VF"
+    if [ "$mode" = managed ]; then
+        grep -q "a libvirt hook refused it: vfailover: domain $name" "$RB_MIG_LOG" &&
+            ! grep -q "Child process (" "$RB_MIG_LOG"
+        ok $? "managed refuse-novf: the error is the hook's line, without libvirt's hook command line"
+    fi
     sed -i '/^reserved-vfs/d' "$b_conf"
     tb_vfo_stop B hookd && tb_vfo_start B
     # Native mode: refused before QEMU's migration (and its unplug)
