@@ -38,7 +38,7 @@ struct ctl_arg {
 	const char *name;
 	enum ctl_arg_type type;
 	bool required;
-	const char *choices[3];
+	const char *choices[4];
 };
 
 /* Checked arguments of one request. */
@@ -91,6 +91,9 @@ pair_json(const struct dp_pair *p)
 	json_object_set_int_member(c, "dropped_vf_active", p->st.dropped_vf_active);
 	json_object_set_int_member(c, "dropped_no_guest", p->st.dropped_no_guest);
 	json_object_set_int_member(c, "announces", p->st.announces);
+	json_object_set_int_member(c, "held", p->st.held);
+	json_object_set_int_member(c, "dropped_hold", p->st.dropped_hold);
+	json_object_set_int_member(c, "hold_expired", p->st.hold_expired);
 	json_object_set_int_member(c, "connects", p->connects);
 	json_object_set_int_member(c, "disconnects", p->disconnects);
 	json_object_set_object_member(o, "counters", c);
@@ -174,8 +177,8 @@ cmd_pair_announce(const struct ctl_args *a, JsonObject *reply, char *err, size_t
 static int
 cmd_pair_set_state(const struct ctl_args *a, JsonObject *reply, char *err, size_t errlen)
 {
-	enum dp_pair_state state = strcmp(a->state, "virtio") == 0 ?
-		DP_PAIR_VIRTIO_ACTIVE : DP_PAIR_VF_ACTIVE;
+	enum dp_pair_state state = strcmp(a->state, "virtio") == 0 ? DP_PAIR_VIRTIO_ACTIVE :
+				   strcmp(a->state, "hold") == 0 ? DP_PAIR_HOLD : DP_PAIR_VF_ACTIVE;
 	enum dp_pair_state previous;
 	struct dp_pair *p;
 
@@ -284,9 +287,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  cmd_pair_add },
 	{ "pair-del", "Delete a pair and its vhost-user port",
 	  { { "name", ARG_NAME, true, { NULL } } }, cmd_pair_del },
-	{ "pair-set-state", "Switch a pair: vf (MAC on the VF) or virtio (MAC claimed here)",
+	{ "pair-set-state", "Switch a pair: vf (MAC on the VF), virtio (MAC claimed here) or hold (claimed, frames for the guest kept until virtio)",
 	  { { "name", ARG_NAME, true, { NULL } },
-	    { "state", ARG_ENUM, true, { "vf", "virtio", NULL } },
+	    { "state", ARG_ENUM, true, { "vf", "virtio", "hold", NULL } },
 	    { "announce", ARG_ENUM, false, { "now", "on-start", NULL } } },
 	  cmd_pair_set_state },
 	{ "pair-announce", "Announce a pair's MAC on the uplink now (RARP/GARP), in any state",
@@ -425,8 +428,13 @@ check_args(const struct ctl_cmd *cmd, JsonObject *req, struct ctl_args *out,
 				if (strcmp(v, arg->choices[j]) == 0)
 					break;
 			if (!arg->choices[j]) {
-				snprintf(err, errlen, "%s: '%s' must be %s or %s (got '%.32s')",
-					 cmd->name, arg->name, arg->choices[0], arg->choices[1], v);
+				if (arg->choices[2])
+					snprintf(err, errlen, "%s: '%s' must be %s, %s or %s (got '%.32s')",
+						 cmd->name, arg->name, arg->choices[0], arg->choices[1],
+						 arg->choices[2], v);
+				else
+					snprintf(err, errlen, "%s: '%s' must be %s or %s (got '%.32s')",
+						 cmd->name, arg->name, arg->choices[0], arg->choices[1], v);
 				return -1;
 			}
 			if (strcmp(arg->name, "mode") == 0)

@@ -4,6 +4,14 @@
  *                  (the VF has them: the guest must never see duplicates);
  *                  what the guest sends on virtio still leaves.
  *   VIRTIO_ACTIVE  the MAC is claimed on the uplink; both directions flow.
+ *   HOLD           the MAC is claimed; what arrives for the guest is kept
+ *                  (DP_HOLD_MAX frames, --hold-ms at most) and delivered,
+ *                  in order, when the pair goes VIRTIO_ACTIVE; what the
+ *                  guest sends leaves. hookd holds a pair while the guest
+ *                  still has the VF that is leaving registered: its
+ *                  net_failover drops every frame arriving on the standby
+ *                  until then. Past --hold-ms the frames are delivered
+ *                  anyway; back to VF_ACTIVE they are dropped (counted).
  * The state is read per burst, so a switch takes effect on the next burst.
  * Guest queues are dequeued on every pass, also when idle, so that the
  * RARP rte_vhost injects on VHOST_USER_SEND_RARP leaves promptly. When
@@ -47,10 +55,33 @@ lookup(const struct dp_table *t, const struct rte_ether_addr *a)
 	return -1;
 }
 
+static bool hold_room;       /* the pool can spare mbufs for HOLD */
+
+/* What becomes of a frame for pair @i on this pass. */
+enum guest_path { TO_GUEST, HELD, NOT_VIRTIO, NO_GUEST };
+
 static inline bool
-deliverable(unsigned int i)
+hold_expired(const struct dp_pair *p, uint64_t now)
 {
-	return states[i] == DP_PAIR_VIRTIO_ACTIVE && vids[i] >= 0;
+	return now - p->hold_since > rte_get_timer_hz() / 1000 * dp.hold_ms;
+}
+
+static inline enum guest_path
+guest_path(const struct dp_table *t, unsigned int i, uint64_t now)
+{
+	if (states[i] == DP_PAIR_VF_ACTIVE)
+		return NOT_VIRTIO;
+	if (vids[i] < 0)
+		return NO_GUEST;
+	if (states[i] == DP_PAIR_HOLD && !hold_expired(t->pair[i], now))
+		return HELD;
+	return TO_GUEST;
+}
+
+static inline bool
+deliverable(const struct dp_table *t, unsigned int i, uint64_t now)
+{
+	return guest_path(t, i, now) == TO_GUEST;
 }
 
 static inline void
@@ -58,6 +89,84 @@ out_add(unsigned int i, struct rte_mbuf *m)
 {
 	if (out[i].n < RTE_DIM(out[i].m))
 		out[i].m[out[i].n++] = m;
+}
+
+/* Keep a reference to @m for pair @p (the caller frees its own). */
+static void
+hold_add(struct dp_pair *p, struct rte_mbuf *m)
+{
+	if (p->n_held == DP_HOLD_MAX || !hold_room) {
+		p->st.dropped_hold++;
+		return;
+	}
+	rte_mbuf_refcnt_update(m, 1);
+	p->held[p->n_held++] = m;
+	p->st.held++;
+}
+
+/* A guest frame for pair @i: to its queue, held, or counted as dropped. */
+static void
+to_pair(const struct dp_table *t, unsigned int i, struct rte_mbuf *m, uint64_t now)
+{
+	switch (guest_path(t, i, now)) {
+	case TO_GUEST:
+		out_add(i, m);
+		break;
+	case HELD:
+		hold_add(t->pair[i], m);
+		break;
+	case NOT_VIRTIO:
+		t->pair[i]->st.dropped_vf_active++;
+		break;
+	case NO_GUEST:
+		t->pair[i]->st.dropped_no_guest++;
+		break;
+	}
+}
+
+/* Start of a pass: note when each pair entered HOLD; deliver what a pair
+ * held once it is VIRTIO_ACTIVE (or held too long), before anything newer;
+ * drop it if the pair went back to the VF or lost its guest. */
+static void
+hold_pass(const struct dp_table *t, uint64_t now)
+{
+	bool any = false;
+	unsigned int i, k, n;
+
+	for (i = 0; i < t->n; i++) {
+		struct dp_pair *p = t->pair[i];
+		uint16_t sent;
+
+		if (states[i] == DP_PAIR_HOLD && p->seen_state != DP_PAIR_HOLD)
+			p->hold_since = now;
+		p->seen_state = states[i];
+		any |= states[i] == DP_PAIR_HOLD;
+		if (p->n_held == 0)
+			continue;
+		if (states[i] == DP_PAIR_VF_ACTIVE || vids[i] < 0) {
+			p->st.dropped_hold += p->n_held;
+		} else if (states[i] == DP_PAIR_VIRTIO_ACTIVE || hold_expired(p, now)) {
+			if (states[i] == DP_PAIR_HOLD)
+				p->st.hold_expired++;
+			/* rte_vhost takes at most a burst per call. */
+			for (k = 0; k < p->n_held; k += n) {
+				n = RTE_MIN(p->n_held - k, (unsigned int)DP_BURST);
+				sent = rte_vhost_enqueue_burst(vids[i], VIRTIO_RXQ, &p->held[k], n);
+				p->st.to_guest += sent;
+				if (sent < n) {
+					p->st.to_guest_full += p->n_held - k - sent;
+					break;
+				}
+			}
+		} else {
+			continue;
+		}
+		rte_pktmbuf_free_bulk(p->held, p->n_held);
+		p->n_held = 0;
+	}
+	/* Counting the pool walks every lcore cache: only while holding. */
+	if (any)
+		hold_room = rte_mempool_avail_count(dp.pool) > dp.n_mbufs / 2;
 }
 
 /* Enqueue copies to the guests (rte_vhost copies; the caller frees). */
@@ -93,7 +202,7 @@ tx_uplink(struct rte_mbuf **m, uint16_t n)
 }
 
 static unsigned int
-from_uplink(const struct dp_table *t)
+from_uplink(const struct dp_table *t, uint64_t now)
 {
 	struct rte_mbuf *pkts[DP_BURST];
 	uint16_t nb, k;
@@ -109,20 +218,20 @@ from_uplink(const struct dp_table *t)
 			rte_pktmbuf_mtod(pkts[k], const struct rte_ether_hdr *);
 
 		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-			for (i = 0; i < t->n; i++)
-				if (deliverable(i))
+			for (i = 0; i < t->n; i++) {
+				enum guest_path g = guest_path(t, i, now);
+				if (g == TO_GUEST)
 					out_add(i, pkts[k]);
+				else if (g == HELD)
+					hold_add(t->pair[i], pkts[k]);
+			}
 			continue;
 		}
 		j = lookup(t, &eth->dst_addr);
 		if (j < 0)
 			dp.up.dropped_unknown++;
-		else if (states[j] != DP_PAIR_VIRTIO_ACTIVE)
-			t->pair[j]->st.dropped_vf_active++;
-		else if (vids[j] < 0)
-			t->pair[j]->st.dropped_no_guest++;
 		else
-			out_add(j, pkts[k]);
+			to_pair(t, j, pkts[k], now);
 	}
 	flush_guests(t);
 	rte_pktmbuf_free_bulk(pkts, nb);
@@ -130,7 +239,7 @@ from_uplink(const struct dp_table *t)
 }
 
 static unsigned int
-from_guest(const struct dp_table *t, unsigned int src)
+from_guest(const struct dp_table *t, unsigned int src, uint64_t now)
 {
 	struct rte_mbuf *pkts[DP_BURST];
 	struct rte_mbuf *up[DP_BURST];
@@ -154,14 +263,21 @@ from_guest(const struct dp_table *t, unsigned int src)
 		    eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
 			dp_announce_learn(p, pkts[k]);
 		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-			for (i = 0; i < t->n; i++)
-				if (i != src && deliverable(i))
+			for (i = 0; i < t->n; i++) {
+				enum guest_path g = i != src ? guest_path(t, i, now) : NO_GUEST;
+				if (g == TO_GUEST)
 					out_add(i, pkts[k]);
+				else if (g == HELD)
+					hold_add(t->pair[i], pkts[k]);
+			}
 			up[n_up++] = pkts[k];
 			continue;
 		}
 		j = lookup(t, &eth->dst_addr);
-		if (j >= 0 && (unsigned int)j != src && deliverable(j)) {
+		if (j >= 0 && (unsigned int)j != src && guest_path(t, j, now) == HELD) {
+			hold_add(t->pair[j], pkts[k]);
+			done[n_done++] = pkts[k];
+		} else if (j >= 0 && (unsigned int)j != src && deliverable(t, j, now)) {
 			out_add(j, pkts[k]);
 			done[n_done++] = pkts[k];
 		} else {
@@ -196,7 +312,7 @@ announce(const struct dp_table *t, uint64_t now)
 		}
 		if (p->announce_left == 0 || now < p->announce_next)
 			continue;
-		if (states[i] != DP_PAIR_VIRTIO_ACTIVE && !p->announce_any) {
+		if (states[i] == DP_PAIR_VF_ACTIVE && !p->announce_any) {
 			p->announce_left = 0;
 			continue;
 		}
@@ -253,10 +369,11 @@ dp_fwd_loop(void)
 			vids[i] = __atomic_load_n(&t->pair[i]->vid, __ATOMIC_ACQUIRE);
 			states[i] = __atomic_load_n(&t->pair[i]->state, __ATOMIC_ACQUIRE);
 		}
-		work = from_uplink(t);
+		hold_pass(t, now);
+		work = from_uplink(t, now);
 		for (i = 0; i < t->n; i++)
 			if (vids[i] >= 0)
-				work += from_guest(t, i);
+				work += from_guest(t, i, now);
 		work += announce(t, now);
 		rte_rcu_qsbr_quiescent(dp.rcu, thread_id);
 		dp.loops++;

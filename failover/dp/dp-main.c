@@ -23,6 +23,7 @@ struct dp_ctx dp = {
 	.vhost_dir = RUNSTATEDIR "/vfailover/vhost",
 	.vhost_owner = "libvirt-qemu",
 	.n_mbufs = 16383,
+	.hold_ms = DP_HOLD_MS,
 };
 int dp_logtype;
 
@@ -39,8 +40,10 @@ usage(const char *prog)
 	       "                       (default libvirt-qemu, \"\" for none)\n"
 	       "  --busy-poll          never sleep when idle (dedicated core)\n"
 	       "  --mbufs N            mbufs in the pool (default 16383)\n"
+	       "  --hold-ms MS         longest a pair in hold state keeps frames\n"
+	       "                       (default %d)\n"
 	       "  --help               this text\n", prog, RUNSTATEDIR "/vfailover/dp.sock",
-	       RUNSTATEDIR "/vfailover/vhost");
+	       RUNSTATEDIR "/vfailover/vhost", DP_HOLD_MS);
 }
 
 static int
@@ -54,6 +57,7 @@ parse_args(int argc, char **argv)
 		{ "vhost-owner", required_argument, NULL, 'o' },
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "mbufs", required_argument, NULL, 'm' },
+		{ "hold-ms", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -78,6 +82,15 @@ parse_args(int argc, char **argv)
 				return -1;
 			}
 			dp.n_mbufs = n;
+			break;
+		case 'H':
+			n = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || n < 1 || n > 60000) {
+				fprintf(stderr, "vfailover-dp: --hold-ms takes a number from 1 to 60000, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			dp.hold_ms = n;
 			break;
 		case 'h':
 			usage(argv[0]);

@@ -16,7 +16,7 @@
 const char *
 dp_pair_state_name(enum dp_pair_state state)
 {
-	return state == DP_PAIR_VIRTIO_ACTIVE ? "virtio" : "vf";
+	return state == DP_PAIR_VIRTIO_ACTIVE ? "virtio" : state == DP_PAIR_HOLD ? "hold" : "vf";
 }
 
 void
@@ -193,6 +193,7 @@ dp_pair_del(const char *name, char *err, size_t errlen)
 	pthread_mutex_unlock(&dp.lock);
 	/* The worker no longer sees @p; rte_vhost may still call back. */
 	dp_vhost_stop(p);
+	rte_pktmbuf_free_bulk(p->held, p->n_held);
 	DP_LOG(INFO, "pair %s deleted", name);
 	free(p);
 	return 0;
@@ -233,15 +234,18 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 	*previous = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
 	if (*previous == state)
 		goto out;
-	if (state == DP_PAIR_VIRTIO_ACTIVE) {
+	if (state != DP_PAIR_VF_ACTIVE) {
 		/* Claim first: from the moment the state flips, frames for
-		 * the MAC must be able to arrive. */
-		claim = dp_port_claim_mac(&p->mac, err, errlen);
-		if (claim < 0) {
-			ret = -1;
-			goto out;
+		 * the MAC must be able to arrive (HOLD <-> VIRTIO_ACTIVE
+		 * keeps the claim). */
+		if (p->mac_claim < 0) {
+			claim = dp_port_claim_mac(&p->mac, err, errlen);
+			if (claim < 0) {
+				ret = -1;
+				goto out;
+			}
+			p->mac_claim = claim;
 		}
-		p->mac_claim = claim;
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
 		if (announce_now)
 			__atomic_store_n(&p->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
@@ -260,7 +264,7 @@ out:
 	return ret;
 }
 
-/* Re-announce every pair in virtio state (the uplink changed). */
+/* Re-announce every pair in virtio or hold state (the uplink changed). */
 void
 dp_pair_announce_all(void)
 {
@@ -268,7 +272,7 @@ dp_pair_announce_all(void)
 
 	pthread_mutex_lock(&dp.lock);
 	for (i = 0; i < dp.n_pairs; i++)
-		if (__atomic_load_n(&dp.pairs[i]->state, __ATOMIC_RELAXED) == DP_PAIR_VIRTIO_ACTIVE)
+		if (__atomic_load_n(&dp.pairs[i]->state, __ATOMIC_RELAXED) != DP_PAIR_VF_ACTIVE)
 			__atomic_store_n(&dp.pairs[i]->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&dp.lock);
 }

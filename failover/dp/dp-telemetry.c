@@ -30,6 +30,9 @@ add_pair(struct rte_tel_data *d, const struct dp_pair *p)
 	rte_tel_data_add_dict_u64(d, "dropped_vf_active", p->st.dropped_vf_active);
 	rte_tel_data_add_dict_u64(d, "dropped_no_guest", p->st.dropped_no_guest);
 	rte_tel_data_add_dict_u64(d, "announces", p->st.announces);
+	rte_tel_data_add_dict_u64(d, "held", p->st.held);
+	rte_tel_data_add_dict_u64(d, "dropped_hold", p->st.dropped_hold);
+	rte_tel_data_add_dict_u64(d, "hold_expired", p->st.hold_expired);
 	rte_tel_data_add_dict_u64(d, "connects", p->connects);
 	rte_tel_data_add_dict_u64(d, "disconnects", p->disconnects);
 }

@@ -21,6 +21,10 @@
 #define DP_BURST 32
 #define DP_ANNOUNCE_ROUNDS 3
 #define DP_RESERVE_MBUFS (4 * DP_BURST - 1)
+/* HOLD: frames kept per pair, and for how long by default (--hold-ms; see
+ * dp-fwd.c). */
+#define DP_HOLD_MAX 256
+#define DP_HOLD_MS 1000
 
 extern int dp_logtype;
 #define DP_LOG(level, fmt, ...) \
@@ -30,6 +34,7 @@ extern int dp_logtype;
 enum dp_pair_state {
 	DP_PAIR_VF_ACTIVE = 0,     /* MAC not claimed, nothing goes to the guest */
 	DP_PAIR_VIRTIO_ACTIVE = 1, /* MAC claimed on the uplink, both ways */
+	DP_PAIR_HOLD = 2,          /* MAC claimed; frames for the guest held */
 };
 
 /* Counters of one pair, written only by the worker. */
@@ -40,6 +45,10 @@ struct dp_pair_stats {
 	uint64_t dropped_vf_active; /* frames for this MAC while VF_ACTIVE */
 	uint64_t dropped_no_guest; /* frames for this MAC, no guest connected */
 	uint64_t announces;        /* RARP/GARP frames sent */
+	uint64_t held;             /* frames held in HOLD (delivered later) */
+	uint64_t dropped_hold;     /* held frames dropped: hold full, or the
+	                            * pair went back to vf / lost its guest */
+	uint64_t hold_expired;     /* holds that outlived --hold-ms */
 };
 
 /* dp_pair.announce: RARP/GARP rounds requested: in virtio state only (a
@@ -64,6 +73,10 @@ struct dp_pair {
 	uint32_t ipv4[DP_MAX_IPV4]; /* network order, seen from the guest */
 	unsigned int n_ipv4;
 	struct dp_pair_stats st;
+	struct rte_mbuf *held[DP_HOLD_MAX]; /* HOLD: frames for the guest */
+	unsigned int n_held;
+	uint64_t hold_since;       /* timer cycles when HOLD was first seen */
+	int seen_state;            /* the state of the previous pass */
 	/* Written by the vhost thread under dp.lock. */
 	uint64_t connects;
 	uint64_t disconnects;
@@ -91,6 +104,7 @@ struct dp_ctx {
 	const char *vhost_dir;
 	const char *vhost_owner;   /* user QEMU runs as, "" for none */
 	bool busy_poll;
+	unsigned int hold_ms;      /* --hold-ms: HOLD keeps frames this long */
 	unsigned int n_mbufs;
 	/* Ports. */
 	uint16_t uplink_port;

@@ -21,6 +21,7 @@ dist_check_SCRIPTS += \
 	tests/dp/test-dp-reconnect.sh \
 	tests/dp/test-dp-bond.sh \
 	tests/dp/test-dp-uplink.sh \
+	tests/dp/test-dp-hold.sh \
 	tests/dp/test-dp-rarp.sh
 TESTS += \
 	tests/dp/test-dp-forward.sh \
@@ -28,5 +29,6 @@ TESTS += \
 	tests/dp/test-dp-reconnect.sh \
 	tests/dp/test-dp-bond.sh \
 	tests/dp/test-dp-uplink.sh \
+	tests/dp/test-dp-hold.sh \
 	tests/dp/test-dp-rarp.sh
 endif

@@ -55,7 +55,7 @@ expect_error '{"command":"pair-announce","name":"ghost"}' "no pair named ghost"
 
 dp_call "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$M\",\"socket\":\"a.sock\"}" >/dev/null
 ok $? "a valid pair-add still works after all that"
-expect_error '{"command":"pair-set-state","name":"vm1","state":"both"}' "'state' must be vf or virtio"
+expect_error '{"command":"pair-set-state","name":"vm1","state":"both"}' "'state' must be vf, virtio or hold"
 expect_error "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"52:54:00:dd:00:22\",\"socket\":\"b.sock\"}" "pair vm1 already exists with another MAC"
 dp_call "{\"command\":\"pair-add\",\"name\":\"vm1\",\"mac\":\"$M\",\"socket\":\"a.sock\"}" | json_get "r['existed']" | grep -qx True
 ok $? "pair-add of the identical pair again succeeds with existed=true (hookd resync)"
