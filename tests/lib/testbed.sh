@@ -59,6 +59,7 @@
 # Variables after tb_setup: TB_SUFFIX TB_DIR TB_HOSTS TB_NS_A TB_NS_B
 # TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
 # TB_GUEST_IP TB_PREFIXLEN TB_STREAM (vf-stream binary for the peer side).
+# TB_DP_ARGS: extra vfailover-dp options for every host (e.g. "--hold-ms 1").
 # TB_KEEP=1 keeps $TB_DIR (logs, console) after teardown. A caller-given
 # TB_DIR is never removed (only a /tmp/vftb-S the testbed created); a
 # caller-given TB_SUFFIX is used when no run holds it.
@@ -320,7 +321,7 @@ tb_vfo_start() {
     if ! _tb_pid_alive "$dir/dp.pid"; then
         lvh_bg "$dir" "$TB_DP" -l 1 --no-huge -m 256 --file-prefix "vftb-$TB_SUFFIX-$h" --no-pci \
             -- --ctl /run/vfailover/dp.sock --uplink net_af_packet0,iface=dpu0,framecnt=4096 \
-            --vhost-dir /run/vfailover/vhost --vhost-owner '' >> "$dir/dp.log" 2>&1
+            --vhost-dir /run/vfailover/vhost --vhost-owner '' ${TB_DP_ARGS:-} >> "$dir/dp.log" 2>&1
         echo $! > "$dir/dp.pid"
         for i in $(seq 1 150); do
             [ -S "$dir/run-vfailover/dp.sock" ] && break
