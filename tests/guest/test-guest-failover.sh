@@ -141,7 +141,9 @@ vg_stop_guest; ok $? "guest exits cleanly"
 
 # ---- 4. stock failsafe does not switch -----------------------------------
 next_run
-vg_setup && vg_start_peer $RATE 4 && vg_start_guest --stock &&
+# 8 s: on a loaded machine the guest may take seconds to come up, and the
+# VF must vanish while the stream still runs.
+vg_setup && vg_start_peer $RATE 8 && vg_start_guest --stock &&
     vg_wait_status "tx=vf .*vf_state=active"
 ok $? "stock failsafe guest on the VF"
 sleep 1.5
