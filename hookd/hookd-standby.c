@@ -9,9 +9,9 @@
  * QEMU. A link an operator set down in libvirt is left as it is. */
 #include "config.h"
 
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
@@ -35,6 +35,22 @@ standby_check_free(StandbyCheck *c)
     g_free(c);
 }
 
+/* {"execute":"set_link","arguments":{"name":ALIAS,"up":true}} */
+static char *
+set_link_command(const char *alias)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autoptr(JsonObject) cmd = json_object_new();
+    g_autoptr(JsonNode) node = json_node_alloc();
+
+    json_object_set_string_member(args, "name", alias);
+    json_object_set_boolean_member(args, "up", TRUE);
+    json_object_set_string_member(cmd, "execute", "set_link");
+    json_object_set_object_member(cmd, "arguments", json_object_ref(args));
+    json_node_init_object(node, cmd);
+    return json_to_string(node, FALSE);
+}
+
 /* Bring the standby's link up in QEMU (QMP set_link on the virtio NIC,
  * whose id is the interface's alias). Not through libvirt's
  * virDomainUpdateDeviceFlags with <link state='up'/> as `virsh
@@ -47,7 +63,7 @@ static gboolean
 link_up(virDomainPtr vdom, const char *domain, const char *alias)
 {
     g_autofree char *xml = virDomainGetXMLDesc(vdom, 0);
-    g_autofree char *current = NULL, *cmd = NULL, *escaped = NULL;
+    g_autofree char *current = NULL, *cmd = NULL;
     g_autoptr(GError) error = NULL;
     char *reply = NULL;
 
@@ -68,11 +84,7 @@ link_up(virDomainPtr vdom, const char *domain, const char *alias)
                   domain, alias);
         return FALSE;
     }
-    /* Aliases are libvirt's ua-[A-Za-z0-9_-]+: nothing to escape, but the
-     * command is JSON all the same. */
-    escaped = g_strescape(alias, NULL);
-    cmd = g_strdup_printf("{\"execute\":\"set_link\",\"arguments\":{\"name\":\"%s\",\"up\":true}}",
-                          escaped);
+    cmd = set_link_command(alias);
     if (virDomainQemuMonitorCommand(vdom, cmd, &reply, VIR_DOMAIN_QEMU_MONITOR_COMMAND_DEFAULT) < 0) {
         virErrorPtr err = virGetLastError();
         g_warning("domain %s: interface %s: cannot set the standby's link up: %s", domain, alias,

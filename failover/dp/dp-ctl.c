@@ -428,13 +428,14 @@ check_args(const struct ctl_cmd *cmd, JsonObject *req, struct ctl_args *out,
 				if (strcmp(v, arg->choices[j]) == 0)
 					break;
 			if (!arg->choices[j]) {
-				if (arg->choices[2])
-					snprintf(err, errlen, "%s: '%s' must be %s, %s or %s (got '%.32s')",
-						 cmd->name, arg->name, arg->choices[0], arg->choices[1],
-						 arg->choices[2], v);
-				else
-					snprintf(err, errlen, "%s: '%s' must be %s or %s (got '%.32s')",
-						 cmd->name, arg->name, arg->choices[0], arg->choices[1], v);
+				char list[64] = "";
+
+				for (j = 0; arg->choices[j]; j++)
+					snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+						 j == 0 ? "" : arg->choices[j + 1] ? ", " : " or ",
+						 arg->choices[j]);
+				snprintf(err, errlen, "%s: '%s' must be %s (got '%.32s')",
+					 cmd->name, arg->name, list, v);
 				return -1;
 			}
 			if (strcmp(arg->name, "mode") == 0)

@@ -78,12 +78,6 @@ guest_path(const struct dp_table *t, unsigned int i, uint64_t now)
 	return TO_GUEST;
 }
 
-static inline bool
-deliverable(const struct dp_table *t, unsigned int i, uint64_t now)
-{
-	return guest_path(t, i, now) == TO_GUEST;
-}
-
 static inline void
 out_add(unsigned int i, struct rte_mbuf *m)
 {
@@ -104,11 +98,14 @@ hold_add(struct dp_pair *p, struct rte_mbuf *m)
 	p->st.held++;
 }
 
-/* A guest frame for pair @i: to its queue, held, or counted as dropped. */
-static void
-to_pair(const struct dp_table *t, unsigned int i, struct rte_mbuf *m, uint64_t now)
+/* A frame for pair @i: to its queue or held; a unicast one (@count) that
+ * can go neither way is counted as dropped. Returns where it went. */
+static enum guest_path
+to_pair(const struct dp_table *t, unsigned int i, struct rte_mbuf *m, uint64_t now, bool count)
 {
-	switch (guest_path(t, i, now)) {
+	enum guest_path g = guest_path(t, i, now);
+
+	switch (g) {
 	case TO_GUEST:
 		out_add(i, m);
 		break;
@@ -116,12 +113,15 @@ to_pair(const struct dp_table *t, unsigned int i, struct rte_mbuf *m, uint64_t n
 		hold_add(t->pair[i], m);
 		break;
 	case NOT_VIRTIO:
-		t->pair[i]->st.dropped_vf_active++;
+		if (count)
+			t->pair[i]->st.dropped_vf_active++;
 		break;
 	case NO_GUEST:
-		t->pair[i]->st.dropped_no_guest++;
+		if (count)
+			t->pair[i]->st.dropped_no_guest++;
 		break;
 	}
+	return g;
 }
 
 /* Start of a pass: note when each pair entered HOLD; deliver what a pair
@@ -218,20 +218,15 @@ from_uplink(const struct dp_table *t, uint64_t now)
 			rte_pktmbuf_mtod(pkts[k], const struct rte_ether_hdr *);
 
 		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-			for (i = 0; i < t->n; i++) {
-				enum guest_path g = guest_path(t, i, now);
-				if (g == TO_GUEST)
-					out_add(i, pkts[k]);
-				else if (g == HELD)
-					hold_add(t->pair[i], pkts[k]);
-			}
+			for (i = 0; i < t->n; i++)
+				to_pair(t, i, pkts[k], now, false);
 			continue;
 		}
 		j = lookup(t, &eth->dst_addr);
 		if (j < 0)
 			dp.up.dropped_unknown++;
 		else
-			to_pair(t, j, pkts[k], now);
+			to_pair(t, j, pkts[k], now, true);
 	}
 	flush_guests(t);
 	rte_pktmbuf_free_bulk(pkts, nb);
@@ -246,6 +241,7 @@ from_guest(const struct dp_table *t, unsigned int src, uint64_t now)
 	struct rte_mbuf *done[DP_BURST];
 	struct dp_pair *p = t->pair[src];
 	uint16_t nb, k, n_up = 0, n_done = 0;
+	enum guest_path g;
 	unsigned int i;
 	int j;
 
@@ -263,22 +259,15 @@ from_guest(const struct dp_table *t, unsigned int src, uint64_t now)
 		    eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
 			dp_announce_learn(p, pkts[k]);
 		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-			for (i = 0; i < t->n; i++) {
-				enum guest_path g = i != src ? guest_path(t, i, now) : NO_GUEST;
-				if (g == TO_GUEST)
-					out_add(i, pkts[k]);
-				else if (g == HELD)
-					hold_add(t->pair[i], pkts[k]);
-			}
+			for (i = 0; i < t->n; i++)
+				if (i != src)
+					to_pair(t, i, pkts[k], now, false);
 			up[n_up++] = pkts[k];
 			continue;
 		}
 		j = lookup(t, &eth->dst_addr);
-		if (j >= 0 && (unsigned int)j != src && guest_path(t, j, now) == HELD) {
-			hold_add(t->pair[j], pkts[k]);
-			done[n_done++] = pkts[k];
-		} else if (j >= 0 && (unsigned int)j != src && deliverable(t, j, now)) {
-			out_add(j, pkts[k]);
+		g = j >= 0 && (unsigned int)j != src ? to_pair(t, j, pkts[k], now, false) : NO_GUEST;
+		if (g == TO_GUEST || g == HELD) {
 			done[n_done++] = pkts[k];
 		} else {
 			/* To the network, or to a VM whose VF has it. */

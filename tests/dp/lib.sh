@@ -166,3 +166,9 @@ traffic_wait() {
 traffic_field() {
     sed -n "s/.*\\b$3=\\([0-9]*\\).*/\\1/p" < <(grep "^$2\\b" "$DP_TMP/$1.out" 2>/dev/null) | head -1
 }
+
+# traffic_lines NAME REGEX: the result lines of traffic run NAME whose
+# first word matches REGEX (e.g. 'g2w|w2g'), on one line.
+traffic_lines() {
+    grep -E "^($2) " "$DP_TMP/$1.out" | tr '\n' ' '
+}

@@ -17,7 +17,6 @@ GMAC=52:54:00:dd:00:01
 WMAC=02:00:00:ee:00:02
 VARGS="path=$DP_TMP/vm1.sock,mac=$GMAC,queues=1,queue_size=1024"
 d() { dp_delta "$s0" "$s1" "$1"; }
-lines() { grep -E "^($2) " "$DP_TMP/$1.out" | tr '\n' ' '; }
 
 dp_start; ok $? "vfailover-dp starts"
 mbufs0=$(dp_call '{"command":"stats"}' | json_get "r['mbufs_in_use']")
@@ -32,12 +31,12 @@ dp_wait_connected vm1; ok $? "guest connects to vm1"
 s0=$(dp_snap vm1)
 traffic_go t1; traffic_wait t1
 s1=$(dp_snap vm1)
-diag "vf: $(lines t1 'g2w|w2g') counters: $s1"
+diag "vf: $(traffic_lines t1 'g2w|w2g') counters: $s1"
 ok "$([ "$(d from_guest)" = 1001 ] && [ "$(d uplink_tx)" = 1001 ] && [ "$(traffic_field t1 g2w recv)" -gt 0 ] &&
       [ "$(traffic_field t1 g2w dup)" = 0 ]; echo $?)" \
     "vf state: the guest's 1000 frames (+1 ARP) all go out on the uplink ($(d uplink_tx)), $(traffic_field t1 g2w recv) reached the wire"
 ok "$([ "$(traffic_field t1 w2g recv)" = 0 ] && [ "$(d to_guest)" = 0 ]; echo $?)" \
-    "vf state: nothing delivered to the guest ($(lines t1 w2g))"
+    "vf state: nothing delivered to the guest ($(traffic_lines t1 w2g))"
 ok "$([ "$(d dropped_vf_active)" = "$(d uplink_rx)" ] && [ "$(d uplink_rx)" -gt 0 ]; echo $?)" \
     "vf state: every frame for the VM MAC was left to the VF ($(d dropped_vf_active) of $(d uplink_rx))"
 dp_wait_connected vm1 no; ok $? "guest disconnect seen"
@@ -57,10 +56,10 @@ grep -q "garp_ip=198.18.7.10" "$DP_TMP/t2.out"
 ok $? "gratuitous ARP for the guest's learnt IPv4 198.18.7.10 seen on the wire"
 ok "$([ "$(d from_guest)" = 1000 ] && [ "$(d uplink_tx)" = 1000 ] && [ "$(traffic_field t2 g2w recv)" -gt 0 ] &&
       [ "$(traffic_field t2 g2w dup)" = 0 ]; echo $?)" \
-    "virtio state: guest->uplink 1000/1000 in the datapath ($(lines t2 g2w))"
+    "virtio state: guest->uplink 1000/1000 in the datapath ($(traffic_lines t2 g2w))"
 ok "$([ "$(traffic_field t2 w2g recv)" = "$(d to_guest)" ] && [ "$(d uplink_rx)" = "$(d to_guest)" ] &&
       [ "$(d to_guest)" -gt 0 ] && [ "$(traffic_field t2 w2g dup)" = 0 ]; echo $?)" \
-    "virtio state: uplink->guest, all $(d uplink_rx) received frames delivered ($(lines t2 w2g))"
+    "virtio state: uplink->guest, all $(d uplink_rx) received frames delivered ($(traffic_lines t2 w2g))"
 
 # 3. Switch back and forth under load: every frame the datapath received
 #    was delivered or accounted to the VF; no duplicates.
@@ -82,7 +81,7 @@ s1=$(dp_snap vm1)
 rx=$(d uplink_rx); tg=$(d to_guest); vf=$(d dropped_vf_active); full=$(d to_guest_full); nog=$(d dropped_no_guest)
 grecv=$(traffic_field t3 w2g recv)
 diag "switches=$switches uplink_rx=$rx to_guest=$tg vf_dropped=$vf guest_ring_full=$full no_guest=$nog guest_recv=$grecv"
-diag "$(lines t3 'g2w|w2g'): wire-side differences are the kernel's"
+diag "$(traffic_lines t3 'g2w|w2g'): wire-side differences are the kernel's"
 ok "$([ $switches -ge 10 ] && [ $((tg + vf + full + nog)) = "$rx" ] && [ "$nog" = 0 ]; echo $?)" \
     "switching $switches times: every uplink frame delivered or left to the VF ($tg + $vf + ring-full $full = $rx)"
 ok "$([ "$grecv" = "$tg" ] && [ "$(traffic_field t3 w2g dup)" = 0 ]; echo $?)" \
@@ -99,7 +98,7 @@ traffic_start t4 "$VARGS,packed_vq=1,mrg_rxbuf=0,in_order=1" --guest-mac $GMAC -
 dp_wait_connected vm1 && traffic_go t4 && traffic_wait t4
 s1=$(dp_snap vm1)
 ok "$([ "$(d from_guest)" = 1000 ] && [ "$(traffic_field t4 w2g recv)" = "$(d to_guest)" ] && [ "$(d to_guest)" -gt 0 ]; echo $?)" \
-    "packed ring, no mrg_rxbuf, in_order: both ways ($(lines t4 'g2w|w2g'))"
+    "packed ring, no mrg_rxbuf, in_order: both ways ($(traffic_lines t4 'g2w|w2g'))"
 
 # 3c. Split ring, no mergeable buffers, a control queue and two queue
 #     pairs offered (the guest uses one), a 64-entry ring the datapath's
@@ -112,7 +111,7 @@ dp_wait_connected vm1 && traffic_go t5 && traffic_wait t5
 s1=$(dp_snap vm1)
 ok "$([ "$(d from_guest)" = 1000 ] && [ "$(traffic_field t5 w2g recv)" = "$(d to_guest)" ] && [ "$(d to_guest)" -gt 0 ] &&
       [ $(( $(d to_guest) + $(d to_guest_full) )) = "$(d uplink_rx)" ]; echo $?)" \
-    "split ring, mq+cq offered, 64 entries, no mrg_rxbuf: both ways, ring-full counted ($(lines t5 'g2w|w2g') full=$(d to_guest_full))"
+    "split ring, mq+cq offered, 64 entries, no mrg_rxbuf: both ways, ring-full counted ($(traffic_lines t5 'g2w|w2g') full=$(d to_guest_full))"
 
 # 4. Telemetry and port-list.
 dp_call '{"command":"port-list"}' | json_get "[p['name'] for p in r['ports']]" | grep -q "vm1"

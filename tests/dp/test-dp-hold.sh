@@ -16,7 +16,6 @@ GMAC=52:54:00:dd:00:61
 WMAC=02:00:00:ee:00:62
 VARGS="path=$DP_TMP/vm1.sock,mac=$GMAC,queues=1,queue_size=1024"
 d() { dp_delta "$s0" "$s1" "$1"; }
-lines() { grep -E "^($2) " "$DP_TMP/$1.out" | tr '\n' ' '; }
 state() { dp_call "{\"command\":\"pair-set-state\",\"name\":\"vm1\",\"state\":\"$1\"}"; }
 # held_at_least N: the pair holds N frames or more (stats).
 held_at_least() { [ "$(dp_delta "$s0" "$(dp_snap vm1)" held)" -ge "$1" ]; }
@@ -47,7 +46,7 @@ state virtio > /dev/null
 traffic_wait t1
 s1=$(dp_snap vm1)
 recv=$(traffic_field t1 w2g recv)
-diag "t1: $(lines t1 w2g) counters: $s1"
+diag "t1: $(traffic_lines t1 w2g) counters: $s1"
 ok "$([ "$(d to_guest)" = "$(d uplink_rx)" ] && [ "$recv" = "$(d to_guest)" ] && [ "$(d dropped_hold)" = 0 ] &&
       [ "$(traffic_field t1 w2g dup)" = 0 ]; echo $?)" \
     "virtio: all $(d uplink_rx) frames delivered ($(d held) of them held), the guest got $recv, no duplicates"
@@ -84,7 +83,7 @@ traffic_wait t3
 s1=$(dp_snap vm1)
 ok "$([ "$(d hold_expired)" = 1 ] && [ "$(d to_guest)" = "$(d uplink_rx)" ] && [ "$(d held)" -ge 1 ] &&
       [ "$(traffic_field t3 w2g recv)" = "$(d to_guest)" ]; echo $?)" \
-    "expired after 300 ms: the $(d held) held frames and the rest delivered ($(d to_guest) of $(d uplink_rx); $(lines t3 w2g))"
+    "expired after 300 ms: the $(d held) held frames and the rest delivered ($(d to_guest) of $(d uplink_rx); $(traffic_lines t3 w2g))"
 dp_wait_connected vm1 no
 mbufs=$(dp_call '{"command":"stats"}' | json_get "r['mbufs_in_use']")
 ok "$([ "$mbufs" = "$mbufs0" ]; echo $?)" "mbufs in use back to $mbufs0 (now $mbufs)"
