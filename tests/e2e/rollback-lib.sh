@@ -46,6 +46,7 @@ rb_migrate_bg() {
     shift 4
     _rb_n=$((_rb_n + 1))
     RB_MIG_LOG=$TB_DIR/$name.rb.$_rb_n.log
+    tb_note_migrated "$name"
     if [ "$mode" = managed ]; then
         tb_vfo_migrate_managed "$src" "$dst" "$name" > "$RB_MIG_LOG" 2>&1 &
     else
