@@ -165,7 +165,7 @@ hookd_dp_port_create(HookdDp *dp, const char *domain, const HookdPair *pair, GEr
     return TRUE;
 }
 
-void
+gboolean
 hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
 {
     g_autofree char *name = NULL;
@@ -173,22 +173,27 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
     g_autoptr(GError) error = NULL;
 
     if (!pair_socket(pair))
-        return;
+        return FALSE;
     name = port_name(domain, pair);
     req = request_new("pair-set-state", name);
-    /* SWITCHING claims already (make before break; the VF keeps its
-     * steering until the guest lets go: see the steering policy,
-     * hookd-events.c). A held pair (incoming migration) must not announce
+    /* SWITCHING claims already and holds the frames for the guest while
+     * its VF is leaving (vf_leaving: net_failover would drop them; see the
+     * steering policy, hookd-events.c). A held pair (incoming migration) must not announce
      * the MAC while the VM still runs on the source: it claims it quietly
      * and the datapath announces when the guest's virtio device starts,
      * i.e. when the VM runs here (QEMU starts it then; hookd hears of the
      * resume 0.1-0.2 s later). */
-    json_object_set_string_member(req, "state", pair->state != HOOKD_PAIR_VF_ACTIVE ? "virtio" : "vf");
+    json_object_set_string_member(req, "state", pair->state == HOOKD_PAIR_VF_ACTIVE ? "vf"
+                                                : pair->vf_leaving           ? "hold"
+                                                                             : "virtio");
     if (pair->state != HOOKD_PAIR_VF_ACTIVE && pair->dp_held)
         json_object_set_string_member(req, "announce", "on-start");
-    if (!dp_call(dp, req, &error))
+    if (!dp_call(dp, req, &error)) {
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,
                   error->message);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* One named request about a pair's port whose reply carries nothing;

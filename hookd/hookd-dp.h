@@ -24,8 +24,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HookdDp, hookd_dp_free)
  * pair's current state. FALSE + @error refuses the start. */
 gboolean hookd_dp_port_create(HookdDp *dp, const char *domain, const HookdPair *pair,
                               GError **error);
-/* After every pair transition: tell the datapath which path is active. */
-void hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair);
+/* After every pair transition: tell the datapath which path is active.
+ * FALSE (logged) when the datapath did not take it (down, no such port). */
+gboolean hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair);
 /* Announce the pair's MAC on the uplink now (RARP/GARP), whatever its
  * state: a migration destination once the domain runs there. */
 void hookd_dp_port_announce(HookdDp *dp, const char *domain, const HookdPair *pair);

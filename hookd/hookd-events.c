@@ -62,30 +62,43 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
  *   VF_ACTIVE      VF steering on,  datapath "vf"      (QEMU has the VF plugged:
  *                  frames wait in the VF's queue while the guest's VF link
  *                  comes up, which is better than virtio: see SWITCHING)
- *   SWITCHING      VF steering on,  datapath "virtio"  (the VF is being
- *                  unplugged; while the guest still enslaves it,
- *                  net_failover drops every frame arriving on virtio, so
- *                  the frames still go to the VF, but the datapath has
- *                  claimed and announced the MAC already)
- *   VIRTIO_ACTIVE  VF steering off, datapath "virtio"  (the guest let go)
+ *   SWITCHING      VF steering off, datapath "hold"    (the VF is being
+ *                  unplugged. The guest stops receiving on it when its
+ *                  driver closes, but accepts frames on the standby only
+ *                  once the VF is unregistered: net_failover drops them
+ *                  before. So the datapath claims the MAC and keeps what
+ *                  arrives for the guest until the unplug completed, then
+ *                  delivers it in order. Where the datapath does not take
+ *                  the hold (down), the VF keeps its steering until the
+ *                  guest lets go: it delivers until the driver closes.)
+ *   VIRTIO_ACTIVE  VF steering off, datapath "hold" until the unplug
+ *                  completed (vf_leaving: DEVICE_REMOVED, the migration
+ *                  left wait-unplug, the domain paused), then "virtio"
  *
- * Make before break: towards virtio the datapath claims the MAC before the
- * VF's steering is cleared (already in SWITCHING); towards the VF the
- * steering is set before the datapath lets go. SWITCHING ends as soon as
- * the guest is seen to let go (switch_watch: it transmits on virtio), or
- * on the event that says so (the migration left wait-unplug,
- * DEVICE_REMOVED), whichever comes first. */
+ * Make before break: towards virtio the datapath claims (and holds) the
+ * MAC before the VF's steering is cleared; towards the VF the steering is
+ * set before the datapath lets go. SWITCHING ends as soon as the guest is
+ * seen to let go (switch_watch: it transmits on virtio), or on the event
+ * that says so (the migration left wait-unplug, DEVICE_REMOVED), whichever
+ * comes first; the hold ends on the event. */
 static void
 apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 {
-    gboolean vf_steering = p->state != HOOKD_PAIR_VIRTIO_ACTIVE;
+    gboolean held;
 
-    if (vf_steering) {
+    switch (p->state) {
+    case HOOKD_PAIR_VF_ACTIVE:
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, TRUE);
         hookd_dp_port_set_state(d->dp, dom->name, p);
-    } else {
+        break;
+    case HOOKD_PAIR_SWITCHING:
+        held = hookd_dp_port_set_state(d->dp, dom->name, p);
+        hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, !held);
+        break;
+    default:
         hookd_dp_port_set_state(d->dp, dom->name, p);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, FALSE);
+        break;
     }
 }
 
@@ -99,12 +112,31 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
 
     if (!p || p->state == state)
         return;
+    if (state == HOOKD_PAIR_SWITCHING)
+        p->vf_leaving = TRUE;
+    else if (state == HOOKD_PAIR_VF_ACTIVE)
+        p->vf_leaving = FALSE;
     hookd_domain_set_pair_state(dom, p, state, reason);
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
     apply_steering(d, dom, p);
     if (state == HOOKD_PAIR_SWITCHING)
         switch_watch_start(d, dom, p);
+}
+
+/* Registry locked: the VF that was leaving @p is gone from the guest (its
+ * unplug completed, or the domain is paused): a pair already on virtio has
+ * the datapath deliver what it held. */
+static void
+vf_gone(HookdDaemon *d, HookdDomain *dom, HookdPair *p, const char *reason)
+{
+    if (!p->vf_leaving)
+        return;
+    p->vf_leaving = FALSE;
+    if (p->state != HOOKD_PAIR_VIRTIO_ACTIVE)
+        return;     /* the move that follows sets the datapath */
+    hookd_domain_note(dom, "state", "%s: the datapath delivers what it held (%s)", p->alias, reason);
+    hookd_dp_port_set_state(d->dp, dom->name, p);
 }
 
 /* ---- the switch watch ----
@@ -278,14 +310,17 @@ migration_unplugged(HookdDaemon *d, HookdDomain *dom, const char *reason)
 
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
-        if (p->migrating && p->state == HOOKD_PAIR_SWITCHING)
+        if (!p->migrating)
+            continue;
+        vf_gone(d, dom, p, reason);
+        if (p->state == HOOKD_PAIR_SWITCHING)
             move(d, dom, p, HOOKD_PAIR_VIRTIO_ACTIVE, reason);
     }
 }
 
 /* Main loop (a HookdWorkFunc): a managed migration is about to detach the
  * VFs: their pairs go SWITCHING (the datapath claims and announces the
- * MAC, the VF keeps its steering until the guest lets go). */
+ * MAC and holds the guest's frames until the VF is gone). */
 void
 hookd_events_begin_detach(HookdDaemon *d, const char *uuid)
 {
@@ -363,6 +398,8 @@ device_event(HookdDaemon *d, virDomainPtr vdom, const char *alias, const char *e
     p = hookd_domain_find_pair(dom, alias);
     if (p && g_strcmp0(p->vf_alias, alias) == 0) {
         p->vf_detaching = FALSE;
+        if (state == HOOKD_PAIR_VIRTIO_ACTIVE)
+            vf_gone(d, dom, p, reason);
         move_pair(d, dom, alias, state, reason);
     }
     hookd_registry_save_later(d->registry);
@@ -447,8 +484,8 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
         if (dom->incoming)
             hookd_events_incoming_resumed(d, dom, "QEMU resumed the domain here");
     } else if (strcmp(event, "UNPLUG_PRIMARY") == 0 && p && g_strcmp0(p->vf_alias, dev) == 0) {
-        /* Source, migration start: QEMU asks the guest to unplug the VF.
-         * The guest still holds it: steering stays on the VF. */
+        /* Source, migration start: QEMU asks the guest to unplug the VF:
+         * the datapath holds the guest's frames until it let go. */
         p->migrating = TRUE;
         move(d, dom, p, HOOKD_PAIR_SWITCHING, "QEMU unplugs the VF for the migration");
     } else if (strcmp(event, "FAILOVER_NEGOTIATED") == 0 && p && p->vf_pf && p->vf_defined &&

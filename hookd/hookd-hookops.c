@@ -197,6 +197,8 @@ hookd_pair_copy(const HookdPair *p)
     copy->vf_netdev = g_strdup(p->vf_netdev);
     copy->vf_alias = g_strdup(p->vf_alias);
     copy->vf_defined = p->vf_defined;
+    copy->dp_held = p->dp_held;
+    copy->vf_leaving = p->vf_leaving;
     copy->state = p->state;
     return copy;
 }

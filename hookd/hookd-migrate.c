@@ -1,9 +1,9 @@
 /* Managed-mode migration, started from the control socket (`migrate`,
  * vfailoverctl migrate): move the pairs to SWITCHING (the datapath claims
- * the MAC, the VF keeps its steering), detach the domain's VFs live, wait
- * (bounded) for DEVICE_REMOVED (the pairs are VIRTIO_ACTIVE by then, or
- * earlier, as soon as the guest transmits on virtio: the steering policy
- * clears the VF steering), then run libvirt's
+ * the MAC and holds the guest's frames, the VF's steering is cleared),
+ * detach the domain's VFs live, wait (bounded) for DEVICE_REMOVED (the
+ * pairs are VIRTIO_ACTIVE by then, or earlier, as soon as the guest
+ * transmits on virtio; the hold ends at DEVICE_REMOVED), then run libvirt's
  * peer-to-peer live migration. All of it on a worker thread: the main loop
  * keeps serving events (DEVICE_REMOVED among them). On failure the VFs are
  * plugged back on the main loop (DEVICE_ADDED -> VF_ACTIVE, steering back).

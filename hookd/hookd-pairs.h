@@ -58,6 +58,13 @@ typedef struct {
     /* A managed migration asked libvirt to detach the VF; DEVICE_REMOVED
      * (or its failure) has not come yet. In memory only. */
     gboolean vf_detaching;
+    /* The VF is leaving (SWITCHING, then VIRTIO_ACTIVE) and the guest may
+     * still have it registered: its net_failover drops every frame that
+     * arrives on the standby until then, so the datapath holds them
+     * ("hold") until the unplug completed (DEVICE_REMOVED, the migration
+     * left wait-unplug, the domain paused). In memory only: the datapath
+     * delivers what it holds after --hold-ms anyway. */
+    gboolean vf_leaving;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;
