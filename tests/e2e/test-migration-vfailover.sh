@@ -12,7 +12,9 @@
 # the physical network. Asserts: the guests boot and the annotated ones
 # answer through the VF; each migration completes, the guest answers on
 # the destination, the destination's hookd holds a VF for it and the
-# source's none (no leaked VF); the stream was measured; the virtio path
+# source's none (no leaked VF); the source's datapath held the guest's
+# frames while its VF left (none dropped for the hold); the stream was
+# measured; the virtio path
 # alone (VF unplugged on B) answers. Prints the loss tables, the sources'
 # hookd timelines (kept after release) and, per migration, the times of
 # the switch steps against QEMU's STOP. Loss itself is not asserted (no
@@ -24,7 +26,7 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 25
+plan 27
 TB_VFAILOVER=1
 TB_STREAM_TAIL=${TB_STREAM_TAIL:-2}
 
@@ -134,6 +136,16 @@ migrate() {
         started=$(rel_us "$(dst_tl 'select(.what == "started begin")')")
         begin=$(rel_us "$(dst_tl 'select(.what | startswith("migrate begin"))')")
         ann=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.counters.announces')
+        # The source held the guest's frames while its VF was leaving
+        # (SWITCHING: datapath "hold", steering cleared) and delivered them
+        # once the unplug completed; none were dropped for it.
+        local held dropped
+        held=$(jq -r '[.domains[] | select(.released) | .timeline[] | select(.what | test("the datapath delivers what it held"))] | length' \
+                   "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
+        dropped=$(jq -r '[.domains[] | select(.released) | .timeline[] | .what | select(startswith("ua-backup0: datapath counters at release ")) | ltrimstr("ua-backup0: datapath counters at release ") | fromjson | .dropped_hold] | last // empty' \
+                      "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
+        [ "${held:-0}" -ge 1 ] && [ "$dropped" = 0 ]
+        ok $? "$kind: the source held the guest's frames while its VF left and delivered them after the unplug (dropped for the hold: ${dropped:-?})"
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
 $(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
