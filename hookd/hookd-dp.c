@@ -178,11 +178,11 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
     req = request_new("pair-set-state", name);
     /* SWITCHING claims already and holds the frames for the guest while
      * its VF is leaving (vf_leaving: net_failover would drop them; see the
-     * steering policy, hookd-events.c). A held pair (incoming migration) must not announce
-     * the MAC while the VM still runs on the source: it claims it quietly
-     * and the datapath announces when the guest's virtio device starts,
-     * i.e. when the VM runs here (QEMU starts it then; hookd hears of the
-     * resume 0.1-0.2 s later). */
+     * steering policy, hookd-events.c). A held pair (incoming migration)
+     * must not announce the MAC while the VM still runs on the source: it
+     * claims it quietly and the datapath announces when the guest's virtio
+     * device starts, i.e. when the VM runs here (QEMU starts it then;
+     * hookd hears of the resume 0.1-0.2 s later). */
     json_object_set_string_member(req, "state", pair->state == HOOKD_PAIR_VF_ACTIVE ? "vf"
                                                 : pair->vf_leaving           ? "hold"
                                                                              : "virtio");

@@ -344,6 +344,8 @@ pair_from_json(JsonObject *o, GError **error)
         p->vf_netdev = g_strdup(member_string(vf, "netdev"));
     }
     p->state = st;
+    /* Not saved: a pair saved while SWITCHING had its VF leaving. */
+    p->vf_leaving = st == HOOKD_PAIR_SWITCHING;
     p->state_since = json_object_get_int_member_with_default(o, "state_since_us", g_get_real_time());
     p->transitions = json_object_get_int_member_with_default(o, "transitions", 0);
     return g_steal_pointer(&p);

@@ -62,8 +62,9 @@ typedef struct {
      * still have it registered: its net_failover drops every frame that
      * arrives on the standby until then, so the datapath holds them
      * ("hold") until the unplug completed (DEVICE_REMOVED, the migration
-     * left wait-unplug, the domain paused). In memory only: the datapath
-     * delivers what it holds after --hold-ms anyway. */
+     * left wait-unplug, the domain paused). Not saved: a pair loaded in
+     * SWITCHING gets it back; the datapath delivers what it holds after
+     * --hold-ms anyway. */
     gboolean vf_leaving;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */

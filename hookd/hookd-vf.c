@@ -93,26 +93,14 @@ hookd_vf_reserve(HookdVf *vf, const char *uuid, const char *domain, HookdPair *p
     return FALSE;
 }
 
-static gboolean
-vf_matches(SriovVf *svf, const char *netdev, const char *pci)
-{
-    return (netdev && g_strcmp0(sriov_vf_get_netdev(svf), netdev) == 0) ||
-           (pci && g_strcmp0(sriov_vf_get_pci_address(svf), pci) == 0);
-}
-
 gboolean
 hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair,
                        const char *netdev, const char *pci, GError **error)
 {
-    g_autoptr(GPtrArray) all = sriov_pool_list(vf->pool);
     g_autoptr(GError) local = NULL;
     const char *named = netdev ? netdev : pci;
-    SriovVf *target = NULL, *svf;
-    guint i;
+    SriovVf *target = sriov_pool_find_vf(vf->pool, netdev, pci), *svf;
 
-    for (i = 0; i < all->len && !target; i++)
-        if (vf_matches(g_ptr_array_index(all, i), netdev, pci))
-            target = g_ptr_array_index(all, i);
     if (!target) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     "domain %s: interface %s: its VF device names %s, which is no VF of a "

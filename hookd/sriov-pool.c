@@ -710,6 +710,24 @@ sriov_pool_list(SriovPool *pool)
     return out;
 }
 
+SriovVf *
+sriov_pool_find_vf(SriovPool *pool, const char *netdev, const char *pci)
+{
+    g_autoptr(GMutexLocker) l = g_mutex_locker_new(&pool->lock);
+    guint i, j;
+
+    for (i = 0; i < pool->pfs->len; i++) {
+        SriovPf *pf = g_ptr_array_index(pool->pfs, i);
+        for (j = 0; j < pf->vfs->len; j++) {
+            SriovVf *vf = g_ptr_array_index(pf->vfs, j);
+            if ((netdev && g_strcmp0(vf->netdev, netdev) == 0) ||
+                (pci && g_strcmp0(vf->pci_address, pci) == 0))
+                return vf;
+        }
+    }
+    return NULL;
+}
+
 gboolean
 sriov_pool_read_config(SriovPool *pool, SriovVf *vf, SriovVfConfig *cfg, GError **error)
 {

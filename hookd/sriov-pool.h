@@ -75,6 +75,10 @@ gboolean sriov_pool_reconcile(SriovPool *pool, const char *const *live_domain_uu
 SriovVf *sriov_pool_lookup(SriovPool *pool, const char *domain_uuid, const char *pair_key);
 /* Every VF of every PF, in configuration order (borrowed pointers). */
 GPtrArray *sriov_pool_list(SriovPool *pool);
+/* The VF whose netdev is @netdev or whose PCI address is @pci (either may
+ * be NULL), compared under the pool's lock (a reservation refreshes both);
+ * NULL if none. Borrowed. */
+SriovVf *sriov_pool_find_vf(SriovPool *pool, const char *netdev, const char *pci);
 gboolean sriov_pool_read_config(SriovPool *pool, SriovVf *vf, SriovVfConfig *cfg, GError **error);
 gboolean sriov_pool_read_stats(SriovPool *pool, SriovVf *vf, SriovVfStats *stats,
                                GError **error);

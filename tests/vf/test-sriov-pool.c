@@ -355,6 +355,10 @@ test_reserve_exact(Fixture *f, gconstpointer data)
     g_assert_cmpuint(sriov_vf_get_index(vf), ==, 3);
     g_assert_cmpstr(sriov_vf_get_domain(vf), ==, "uuid-a");
     g_assert_cmpstr(sriov_vf_get_pci_address(vf), ==, "0000:03:10.3");
+    /* found by the PCI address a domain's definition names */
+    g_assert_true(sriov_pool_find_vf(pool, NULL, "0000:03:10.3") == vf);
+    g_assert_null(sriov_pool_find_vf(pool, "no-such-netdev", "0000:99:00.0"));
+    g_assert_null(sriov_pool_find_vf(pool, NULL, NULL));
     g_assert_cmpuint(count_state_files(f), ==, 1);   /* persisted like the others */
     {
         g_autoptr(GPtrArray) recs = sriov_state_load_all(f->state_dir, &error);
