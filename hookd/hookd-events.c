@@ -133,10 +133,11 @@ vf_gone(HookdDaemon *d, HookdDomain *dom, HookdPair *p, const char *reason)
     if (!p->vf_leaving)
         return;
     p->vf_leaving = FALSE;
-    if (p->state != HOOKD_PAIR_VIRTIO_ACTIVE)
-        return;     /* the move that follows sets the datapath */
     hookd_domain_note(dom, "state", "%s: the datapath delivers what it held (%s)", p->alias, reason);
-    hookd_dp_port_set_state(d->dp, dom->name, p);
+    if (p->state == HOOKD_PAIR_VIRTIO_ACTIVE)
+        hookd_dp_port_set_state(d->dp, dom->name, p);
+    /* else still SWITCHING: the move to VIRTIO_ACTIVE that follows sets
+     * the datapath */
 }
 
 /* ---- the switch watch ----
