@@ -716,10 +716,13 @@ tb_note_migrated() { echo "$1" >> "$TB_DIR/migrated"; }
 # TLB entries mark nothing dirty and the destination gets stale pages
 # (upstream fix "physmem: Fix migration dirty bitmap coherency with TCG
 # memory access", QEMU 9.0; not in Debian 12's 7.2.x). KVM is not affected.
+_tb_qemu_version() {
+    qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([0-9][^ ]*\).*/\1/p'
+}
 _tb_qemu_loses_tcg_writes() {
     local v
-    v=$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([0-9]*\)\..*/\1/p')
-    [ -n "$v" ] && [ "$v" -lt 9 ]
+    v=$(_tb_qemu_version)
+    [ -n "$v" ] && [ "${v%%.*}" -lt 9 ]
 }
 
 # Teardown: a TAP diagnostic for each guest whose kernel oopsed; one that
@@ -734,7 +737,7 @@ _tb_report_oopses() {
         [ -n "$line" ] || continue
         if grep -qxF -- "$name" "$TB_DIR/migrated" 2>/dev/null && _tb_qemu_loses_tcg_writes; then
             echo "# testbed: guest $name: kernel oops after a live migration: $line"
-            echo "#   (QEMU $(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p') under TCG loses guest writes while migrating: doc/testbed.md)"
+            echo "#   (QEMU $(_tb_qemu_version) under TCG loses guest writes while migrating: doc/testbed.md)"
             [ -n "${VFAILOVER_RERUN_MARK:-}" ] && echo "$name: $line" >> "$VFAILOVER_RERUN_MARK"
         else
             echo "# testbed: guest $name: kernel oops: $line"
