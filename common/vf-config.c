@@ -41,6 +41,7 @@ static const KeyDef key_table[] = {
     { "pf:*", "reserved-vfs", KEY_INT, "0", "0..4096" },
     { "pf:*", "pool", KEY_STRING, "default", NULL },
     { "pf:*", "uplink", KEY_STRING, "", NULL },
+    { "pf:*", "datapath-port", KEY_STRING, "", NULL },
 };
 
 struct _VfConfig {

@@ -62,6 +62,16 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
  *   VF_ACTIVE      VF steering on,  datapath "vf"      (QEMU has the VF plugged:
  *                  frames wait in the VF's queue while the guest's VF link
  *                  comes up, which is better than virtio: see SWITCHING)
+ *     joining      VF steering on, mirror on, datapath "virtio" (the VF
+ *                  came back: until the guest registers it, net_failover
+ *                  takes frames on the standby, and QEMU's VF drops what it
+ *                  queued before the guest opened it. So the NIC copies the
+ *                  frames for the MAC to the datapath too (where it can:
+ *                  vf_set_mirror), the datapath keeps delivering them on
+ *                  virtio, and whatever the guest no longer takes there it
+ *                  gets from the VF. Ends when the guest transmits on the
+ *                  VF (join_watch) or after JOIN_WATCH_MAX_S; a NIC that
+ *                  cannot mirror skips it.)
  *   SWITCHING      VF steering off, datapath "hold"    (the VF is being
  *                  unplugged. The guest stops receiving on it when its
  *                  driver closes, but accepts frames on the standby only
@@ -76,11 +86,30 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
  *                  left wait-unplug, the domain paused), then "virtio"
  *
  * Make before break: towards virtio the datapath claims (and holds) the
- * MAC before the VF's steering is cleared; towards the VF the steering is
- * set before the datapath lets go. SWITCHING ends as soon as the guest is
+ * MAC before the VF's steering is cleared; towards the VF the mirror is set
+ * before the steering, and the datapath lets go before the mirror stops.
+ * SWITCHING ends as soon as the guest is
  * seen to let go (switch_watch: it transmits on virtio), or on the event
  * that says so (the migration left wait-unplug, DEVICE_REMOVED), whichever
  * comes first; the hold ends on the event. */
+
+/* Registry locked: the NIC's copy of @p's frames to the datapath, on or
+ * off (vf_mirrored tells what is in place). */
+static void
+set_mirror(HookdDaemon *d, HookdDomain *dom, HookdPair *p, gboolean on)
+{
+    if (on == p->vf_mirrored)
+        return;
+    if (hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, on) && on)
+        hookd_domain_note(dom, "state", "%s: frames for the VF also go to the datapath until the "
+                          "guest transmits on the VF", p->alias);
+    else if (on)
+        return;
+    p->vf_mirrored = on;
+}
+
+static void join_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
+
 static void
 apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 {
@@ -88,16 +117,25 @@ apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 
     switch (p->state) {
     case HOOKD_PAIR_VF_ACTIVE:
+        if (p->vf_joining) {
+            set_mirror(d, dom, p, TRUE);
+            if (!p->vf_mirrored)
+                p->vf_joining = FALSE;      /* the NIC cannot: the VF alone */
+        }
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, TRUE);
         hookd_dp_port_set_state(d->dp, dom->name, p);
+        if (!p->vf_joining)
+            set_mirror(d, dom, p, FALSE);
         break;
     case HOOKD_PAIR_SWITCHING:
         held = hookd_dp_port_set_state(d->dp, dom->name, p);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, !held);
+        set_mirror(d, dom, p, FALSE);
         break;
     default:
         hookd_dp_port_set_state(d->dp, dom->name, p);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, FALSE);
+        set_mirror(d, dom, p, FALSE);
         break;
     }
 }
@@ -112,6 +150,7 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
 
     if (!p || p->state == state)
         return;
+    p->vf_joining = state == HOOKD_PAIR_VF_ACTIVE;
     if (state == HOOKD_PAIR_SWITCHING)
         p->vf_leaving = TRUE;
     else if (state == HOOKD_PAIR_VF_ACTIVE)
@@ -122,6 +161,8 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
     apply_steering(d, dom, p);
     if (state == HOOKD_PAIR_SWITCHING)
         switch_watch_start(d, dom, p);
+    else if (p->vf_joining)
+        join_watch_start(d, dom, p);
 }
 
 /* Registry locked: the VF that was leaving @p is gone from the guest (its
@@ -140,32 +181,48 @@ vf_gone(HookdDaemon *d, HookdDomain *dom, HookdPair *p, const char *reason)
      * the datapath */
 }
 
-/* ---- the switch watch ----
- * The events that end SWITCHING come late: QEMU polls the guest's unplug
- * every 250 ms before it reports the migration "active", and DEVICE_REMOVED
- * follows the guest's eject through QEMU and libvirt. Meanwhile the guest
- * has let go of the VF and the frames steered to it are lost. net_failover
- * transmits on the standby as soon as the primary is down and accepts
- * frames there once the primary is unregistered, right after: so the first
- * frame the guest sends through the datapath while SWITCHING says the
- * guest has switched. The watch polls the datapath's from_guest counter of
- * the pair every SWITCH_WATCH_MS while it is SWITCHING (at most
- * SWITCH_WATCH_MAX_S; an idle guest sends nothing and the events decide). */
-#define SWITCH_WATCH_MS 10
-#define SWITCH_WATCH_MAX_S 60
+/* ---- the watches ----
+ * The guest's own traffic says when it has moved, earlier than any event.
+ *
+ * Switch watch (SWITCHING): the events that end SWITCHING come late: QEMU
+ * polls the guest's unplug every 250 ms before it reports the migration
+ * "active", and DEVICE_REMOVED follows the guest's eject through QEMU and
+ * libvirt. Meanwhile the guest has let go of the VF and the frames steered
+ * to it are lost. net_failover transmits on the standby as soon as the
+ * primary is down and accepts frames there once the primary is
+ * unregistered, right after: so the first frame the guest sends through
+ * the datapath while SWITCHING says the guest has switched.
+ *
+ * Join watch (VF_ACTIVE, joining): net_failover transmits on the primary
+ * once its link is up, and by then has long stopped taking frames on the
+ * standby: the guest sending through the VF (its tx counter) ends the
+ * mirror. Not the first frame: after a migration QEMU announces every NIC
+ * of the VM it knows (RARPs, announce-rounds, 5 by default), and the
+ * emulated VF is one of them; so more than JOIN_HYPERVISOR_FRAMES. (A real
+ * VF, passed through, sends only what the guest sends.)
+ *
+ * Each polls its counter every WATCH_MS while the pair is in that state,
+ * for at most WATCH_MAX_S: an idle guest sends nothing, and then the
+ * events decide (switch) or the mirror ends at the bound (join). */
+#define WATCH_MS 10
+#define WATCH_MAX_S 60
+#define JOIN_HYPERVISOR_FRAMES 5
+
+typedef enum { WATCH_SWITCH, WATCH_JOIN } WatchKind;
 
 typedef struct {
     HookdDaemon *d;
+    WatchKind kind;
     char *uuid;
     char *alias;
-    gint64 base;            /* from_guest when SWITCHING began */
+    gint64 base;            /* the counter when the watch began */
     gint64 deadline;        /* monotonic µs */
-} SwitchWatch;
+} Watch;
 
 static void
-switch_watch_free(gpointer data)
+watch_free(gpointer data)
 {
-    SwitchWatch *w = data;
+    Watch *w = data;
     g_free(w->uuid);
     g_free(w->alias);
     g_free(w);
@@ -178,57 +235,125 @@ from_guest(HookdDaemon *d, const char *domain, const HookdPair *p)
     return c ? json_object_get_int_member_with_default(c, "from_guest", -1) : -1;
 }
 
-static gboolean
-switch_watch_tick(gpointer data)
+/* What the guest has sent the way the watch looks at: through the
+ * datapath (switch) or through the VF (join); -1: unknown. */
+static gint64
+watch_counter(HookdDaemon *d, WatchKind kind, const char *uuid, const char *domain,
+              const HookdPair *p)
 {
-    SwitchWatch *w = data;
+    return kind == WATCH_SWITCH ? from_guest(d, domain, p) : hookd_vf_tx_packets(d->vf, uuid, p);
+}
+
+/* Registry locked: the pair the watch is about, still in the state it
+ * watches, or NULL. */
+static HookdPair *
+watched_pair(Watch *w, HookdDomain **dom_out)
+{
+    HookdDomain *dom = hookd_registry_find(w->d->registry, w->uuid);
+    HookdPair *p = dom ? hookd_domain_find_pair(dom, w->alias) : NULL;
+
+    *dom_out = dom;
+    if (!p)
+        return NULL;
+    if (w->kind == WATCH_SWITCH ? p->state == HOOKD_PAIR_SWITCHING
+                                : p->state == HOOKD_PAIR_VF_ACTIVE && p->vf_joining)
+        return p;
+    return NULL;
+}
+
+/* Registry locked: the guest was seen to move (@frames > 0), or the watch
+ * gave up (join only: the mirror ends anyway). */
+static void
+watch_done(Watch *w, HookdDomain *dom, HookdPair *p, gint64 frames)
+{
+    if (w->kind == WATCH_SWITCH) {
+        hookd_domain_note(dom, "event", "%s: the guest transmits on virtio (%" G_GINT64_FORMAT
+                          " frames)", p->alias, frames);
+        move(w->d, dom, p, HOOKD_PAIR_VIRTIO_ACTIVE, "the guest let go of the VF: it transmits on virtio");
+        return;
+    }
+    if (frames > 0)
+        hookd_domain_note(dom, "event", "%s: the guest transmits on the VF (%" G_GINT64_FORMAT
+                          " frames): the datapath lets go", p->alias, frames);
+    else
+        hookd_domain_note(dom, "event", "%s: the guest sent nothing on the VF in %d s: the "
+                          "datapath lets go", p->alias, WATCH_MAX_S);
+    p->vf_joining = FALSE;
+    apply_steering(w->d, dom, p);
+}
+
+static gboolean
+watch_tick(gpointer data)
+{
+    Watch *w = data;
     g_autoptr(HookdPair) copy = NULL;
     g_autofree char *name = NULL;
     HookdDomain *dom;
     HookdPair *p;
-    gint64 now;
+    gboolean expired = g_get_monotonic_time() > w->deadline;
+    gint64 now = -1;
 
     hookd_registry_lock(w->d->registry);
-    dom = hookd_registry_find(w->d->registry, w->uuid);
-    p = dom ? hookd_domain_find_pair(dom, w->alias) : NULL;
-    if (p && p->state == HOOKD_PAIR_SWITCHING) {
+    p = watched_pair(w, &dom);
+    if (p) {
         copy = hookd_pair_copy(p);
         name = g_strdup(dom->name);
     }
     hookd_registry_unlock(w->d->registry);
-    if (!copy || g_get_monotonic_time() > w->deadline)
+    if (!copy)
         return G_SOURCE_REMOVE;
-    now = from_guest(w->d, name, copy);
-    if (now < 0 || now <= w->base)
-        return G_SOURCE_CONTINUE;
-    hookd_registry_lock(w->d->registry);
-    dom = hookd_registry_find(w->d->registry, w->uuid);
-    p = dom ? hookd_domain_find_pair(dom, w->alias) : NULL;
-    if (p && p->state == HOOKD_PAIR_SWITCHING) {
-        hookd_domain_note(dom, "event", "%s: the guest transmits on virtio (%" G_GINT64_FORMAT
-                          " frames)", p->alias, now - w->base);
-        move(w->d, dom, p, HOOKD_PAIR_VIRTIO_ACTIVE, "the guest let go of the VF: it transmits on virtio");
+    if (!expired) {
+        now = watch_counter(w->d, w->kind, w->uuid, name, copy);
+        if (now < 0 || now - w->base <= (w->kind == WATCH_JOIN ? JOIN_HYPERVISOR_FRAMES : 0))
+            return G_SOURCE_CONTINUE;
+    } else if (w->kind == WATCH_SWITCH) {
+        return G_SOURCE_REMOVE;
     }
+    hookd_registry_lock(w->d->registry);
+    p = watched_pair(w, &dom);
+    if (p)
+        watch_done(w, dom, p, expired ? 0 : now - w->base);
     hookd_registry_unlock(w->d->registry);
     return G_SOURCE_REMOVE;
 }
 
 /* Registry locked (main loop). */
 static void
-switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
+watch_start(HookdDaemon *d, WatchKind kind, HookdDomain *dom, HookdPair *p)
 {
-    SwitchWatch *w;
-    gint64 base = from_guest(d, dom->name, p);
+    Watch *w;
+    gint64 base = watch_counter(d, kind, dom->uuid, dom->name, p);
 
-    if (base < 0)
-        return;         /* no datapath port: the events decide */
-    w = g_new0(SwitchWatch, 1);
+    if (base < 0) {
+        /* no datapath port / VF counters: the events decide; a join
+         * without a watch would mirror for ever */
+        if (kind == WATCH_JOIN) {
+            p->vf_joining = FALSE;
+            apply_steering(d, dom, p);
+        }
+        return;
+    }
+    w = g_new0(Watch, 1);
     w->d = d;
+    w->kind = kind;
     w->uuid = g_strdup(dom->uuid);
     w->alias = g_strdup(p->alias);
     w->base = base;
-    w->deadline = g_get_monotonic_time() + SWITCH_WATCH_MAX_S * G_USEC_PER_SEC;
-    g_timeout_add_full(G_PRIORITY_DEFAULT, SWITCH_WATCH_MS, switch_watch_tick, w, switch_watch_free);
+    w->deadline = g_get_monotonic_time() + WATCH_MAX_S * G_USEC_PER_SEC;
+    g_timeout_add_full(G_PRIORITY_DEFAULT, WATCH_MS, watch_tick, w, watch_free);
+}
+
+static void
+switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
+{
+    watch_start(d, WATCH_SWITCH, dom, p);
+}
+
+static void
+join_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
+{
+    if (p->vf_joining)
+        watch_start(d, WATCH_JOIN, dom, p);
 }
 
 /* Registry locked: transition a pair found by device alias. */

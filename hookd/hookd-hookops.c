@@ -199,6 +199,8 @@ hookd_pair_copy(const HookdPair *p)
     copy->vf_defined = p->vf_defined;
     copy->dp_held = p->dp_held;
     copy->vf_leaving = p->vf_leaving;
+    copy->vf_joining = p->vf_joining;
+    copy->vf_mirrored = p->vf_mirrored;
     copy->state = p->state;
     return copy;
 }

@@ -66,6 +66,15 @@ typedef struct {
      * SWITCHING gets it back; the datapath delivers what it holds after
      * --hold-ms anyway. */
     gboolean vf_leaving;
+    /* The VF came (back) to the guest and the guest has not transmitted on
+     * it yet: it may still receive only on the standby until it registers
+     * the VF, and the re-plugged VF drops what it queued before the guest
+     * opened it. While joining, the frames for the MAC go to the VF and
+     * are also copied to the datapath (vf_mirrored, if the NIC can), which
+     * keeps delivering them on virtio. Ends when the guest transmits on the
+     * VF (join watch) or after a bound. In memory only. */
+    gboolean vf_joining;
+    gboolean vf_mirrored;
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;

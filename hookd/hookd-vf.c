@@ -152,6 +152,43 @@ hookd_vf_set_steering(HookdVf *vf, const char *uuid, const char *domain, const H
     return TRUE;
 }
 
+gboolean
+hookd_vf_set_mirror(HookdVf *vf, const char *uuid, const char *domain, const HookdPair *pair,
+                    gboolean on)
+{
+    g_autoptr(GError) error = NULL;
+    SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
+    guint8 mac[6];
+
+    if (!svf)
+        return !on;
+    sriov_mac_parse(pair->mac, mac);
+    if (!sriov_pool_set_mirror(vf->pool, svf, on ? mac : NULL, &error)) {
+        if (g_error_matches(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED))
+            g_debug("domain %s: interface %s: %s", domain, pair->alias, error->message);
+        else
+            g_warning("domain %s: interface %s: VF %u of PF %s: mirror to the datapath not %s: "
+                      "%s", domain, pair->alias, sriov_vf_get_index(svf), sriov_vf_get_pf(svf),
+                      on ? "set" : "stopped", error->message);
+        return FALSE;
+    }
+    g_message("domain %s: interface %s: VF %u of PF %s: %s", domain, pair->alias,
+              sriov_vf_get_index(svf), sriov_vf_get_pf(svf),
+              on ? "frames for the VF also copied to the datapath" : "mirror to the datapath stopped");
+    return TRUE;
+}
+
+gint64
+hookd_vf_tx_packets(HookdVf *vf, const char *uuid, const HookdPair *pair)
+{
+    SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
+    SriovVfStats stats;
+
+    if (!svf || !sriov_pool_read_stats(vf->pool, svf, &stats, NULL))
+        return -1;
+    return (gint64)stats.tx_packets;
+}
+
 void
 hookd_vf_release(HookdVf *vf, const char *uuid, const char *domain, HookdPair *pair)
 {
@@ -245,6 +282,7 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
               const HookdPair *pair)
 {
     g_autoptr(GError) error = NULL;
+    g_autoptr(GError) local = NULL;
     g_autoptr(VfxPair) vp = NULL;
     g_autofree char *dev_xml = NULL;
     SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
@@ -271,6 +309,15 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
                   sriov_vf_get_pf(svf), pair->state == HOOKD_PAIR_VF_ACTIVE ? "on" : "off");
         return;
     }
+    /* Setting the MAC steers the VM's frames to the VF, which nobody
+     * drives until the guest has brought it up: where the NIC can, they
+     * are copied to the datapath from now on (the steering policy keeps
+     * the copy until the guest transmits on the VF). */
+    if (!sriov_pool_set_mirror(vf->pool, svf, cfg.mac, &local) &&
+        !g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED))
+        g_warning("domain %s: interface %s: VF %u of PF %s: frames not copied to the datapath "
+                  "while the VF comes up: %s", domain, pair->alias, sriov_vf_get_index(svf),
+                  sriov_vf_get_pf(svf), local->message);
     if (!sriov_pool_configure(vf->pool, svf, &cfg, &error) ||
         !sriov_pool_bind_vfio(vf->pool, svf, &error))
         goto fail;
@@ -290,9 +337,17 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
     return;
 
 fail:
-    /* The pair stays VIRTIO_ACTIVE: the guest keeps its virtio path. */
+    /* The pair stays VIRTIO_ACTIVE: the guest keeps its virtio path, so
+     * the VF must not keep the MAC. */
     g_warning("domain %s: interface %s: VF %u of PF %s not plugged: %s", domain, pair->alias,
               sriov_vf_get_index(svf), sriov_vf_get_pf(svf), error->message);
+    if (!pair->vf_defined && pair->state != HOOKD_PAIR_VF_ACTIVE) {
+        g_clear_error(&local);
+        if (!sriov_pool_clear_steering(vf->pool, svf, &local) ||
+            !sriov_pool_set_mirror(vf->pool, svf, NULL, &local))
+            g_warning("domain %s: interface %s: VF %u of PF %s: %s", domain, pair->alias,
+                      sriov_vf_get_index(svf), sriov_vf_get_pf(svf), local->message);
+    }
 }
 
 SriovPool *

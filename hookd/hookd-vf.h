@@ -64,6 +64,18 @@ gboolean hookd_vf_reserve_exact(HookdVf *vf, const char *uuid, const char *domai
 gboolean hookd_vf_set_steering(HookdVf *vf, const char *uuid, const char *domain,
                                const HookdPair *pair, gboolean on);
 
+/* Main loop: while the guest brings a re-plugged VF up, also copy the
+ * frames for the pair's MAC to the datapath (@on), or stop (see the
+ * steering policy, hookd-events.c). TRUE when done; FALSE when the
+ * backend cannot (logged at debug level) or failed (a warning). No VF
+ * reserved: TRUE for off, FALSE for on. */
+gboolean hookd_vf_set_mirror(HookdVf *vf, const char *uuid, const char *domain,
+                             const HookdPair *pair, gboolean on);
+
+/* Frames the guest has sent through the pair's VF (its tx counter), or -1
+ * (no VF, counters unreadable). Any thread. */
+gint64 hookd_vf_tx_packets(HookdVf *vf, const char *uuid, const HookdPair *pair);
+
 /* Managed migration (any thread, no registry lock; calls libvirt): detach
  * the pair's VF device live (the XML hookd attached). DEVICE_REMOVED then
  * moves the pair to VIRTIO_ACTIVE. FALSE + one-line @error. */

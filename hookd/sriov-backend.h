@@ -72,6 +72,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SriovVfInfo, sriov_vf_info_clear)
 /* Per-PF settings from the configuration file. */
 typedef struct {
     const char *uplink;         /* emulated: netdev enslaved as the uplink port (may be NULL) */
+    const char *datapath_port;  /* emulated: the bridge port leading to vfailover-dp's
+                                 * uplink, where vf_set_mirror copies frames (may be NULL) */
 } SriovPfParams;
 
 typedef struct _SriovBackend SriovBackend;
@@ -106,6 +108,15 @@ typedef struct {
     /* Stop the embedded switch steering the VF's MAC to it (VF unplugged,
      * traffic moves to the virtio path). */
     gboolean (*vf_clear_steering)(SriovBackend *be, const char *pf, guint vf, GError **error);
+    /* While a re-plugged VF comes up in the guest: also copy the frames from
+     * the wire for @mac (the VM's) to the datapath's port; @mac NULL: stop.
+     * Independent of the VF's steering (set the mirror first, clear it
+     * last: make before break). On a switchdev NIC this is a mirror action
+     * beside the redirect in the uplink representor's rule for the MAC.
+     * NULL op, or SRIOV_ERROR_NOT_SUPPORTED: the NIC cannot (the VF alone
+     * gets the frames). */
+    gboolean (*vf_set_mirror)(SriovBackend *be, const char *pf, guint vf, const guint8 *mac,
+                              GError **error);
     /* Put back the configuration saved before the first change. */
     gboolean (*vf_restore)(SriovBackend *be, const char *pf, guint vf,
                            const SriovVfConfig *original, GError **error);

@@ -27,6 +27,11 @@
  *                  what enters from the tap (tc cannot police ingress here:
  *                  no act_police, no matchall, no ifb; tbf only shapes
  *                  egress). Minimum rate is recorded, not enforced.
+ *   mirror         while a re-plugged VF comes up in the guest, frames from the
+ *                  uplink for its MAC are also copied to the datapath's port
+ *                  (nftables, family netdev, ingress of the uplink: "dup
+ *                  to"; same table name). What a switchdev NIC does with a
+ *                  mirror action on the uplink representor.
  *   link state     the tap's admin state (disable = down: nothing passes).
  *   trust          recorded only (the emulated NIC has no privileged VF
  *                  requests to grant).
@@ -64,11 +69,14 @@ typedef struct {
     SriovVfConfig cfg;          /* applied (set: what has been applied) */
     gboolean fdb_installed;
     guint8 fdb_mac[6];
+    gboolean mirror;            /* copy mirror_mac's frames from the uplink to the datapath */
+    guint8 mirror_mac[6];
 } EmuVf;
 
 typedef struct {
     char *name;
     char *uplink;
+    char *datapath_port;
     EmuVf vfs[EMU_MAX_VFS];
 } EmuPf;
 
@@ -91,6 +99,7 @@ emu_pf_free(gpointer p)
     EmuPf *pf = p;
     g_free(pf->name);
     g_free(pf->uplink);
+    g_free(pf->datapath_port);
     g_free(pf);
 }
 
@@ -309,7 +318,39 @@ run_tool(const char *const *argv, const char *input, gboolean ignore_failure, GE
     return TRUE;
 }
 
-/* Rebuild the PF's table (anti-spoof, TX rate) in one nft transaction. */
+/* The netdev table of the PF's mirrors (recreated empty, or dropped when
+ * nothing is mirrored): one "dup to" per mirrored VF MAC on the uplink's
+ * ingress. Only names and MACs we validated go in. */
+static void
+mirror_rules(EmuPf *pf, GString *s)
+{
+    gboolean any = FALSE;
+    guint i;
+
+    g_string_append_printf(s, "add table netdev vfailover-%s\n", pf->name);
+    g_string_append_printf(s, "delete table netdev vfailover-%s\n", pf->name);
+    for (i = 0; i < EMU_MAX_VFS; i++) {
+        const EmuVf *v = &pf->vfs[i];
+        g_autofree char *mac = NULL;
+
+        if (!v->mirror || !pf->uplink || !pf->datapath_port)
+            continue;
+        if (!any)
+            g_string_append_printf(s, "table netdev vfailover-%s {\n"
+                                      "  chain mirror {\n"
+                                      "    type filter hook ingress device \"%s\" priority 0; "
+                                      "policy accept;\n", pf->name, pf->uplink);
+        any = TRUE;
+        mac = sriov_mac_to_string(v->mirror_mac);
+        g_string_append_printf(s, "    ether daddr %s counter dup to \"%s\"\n", mac,
+                               pf->datapath_port);
+    }
+    if (any)
+        g_string_append(s, "  }\n}\n");
+}
+
+/* Rebuild the PF's tables (anti-spoof, TX rate; mirrors) in one nft
+ * transaction. */
 static gboolean
 nft_sync(EmuPf *pf, GError **error)
 {
@@ -346,6 +387,7 @@ nft_sync(EmuPf *pf, GError **error)
         }
     }
     g_string_append(s, "  }\n}\n");
+    mirror_rules(pf, s);
     if (!run_tool(argv, s->str, FALSE, error)) {
         g_prefix_error(error, "PF %s: cannot update its nftables rules: ", pf->name);
         return FALSE;
@@ -525,6 +567,8 @@ emu_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params, guint
     }
     g_free(p->uplink);
     p->uplink = g_strdup(uplink);
+    g_free(p->datapath_port);
+    p->datapath_port = g_strdup(params ? params->datapath_port : NULL);
     if (!nft_sync(p, error))
         return FALSE;
     *total_vfs = EMU_MAX_VFS;
@@ -590,6 +634,7 @@ emu_pf_set_num_vfs(SriovBackend *be, const char *pf, guint num_vfs, GError **err
             return FALSE;
         clean_config(&p->vfs[i].cfg);
         p->vfs[i].fdb_installed = FALSE;
+        p->vfs[i].mirror = FALSE;
     }
     return nft_sync(p, error);
 }
@@ -640,6 +685,7 @@ emu_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *
         return FALSE;
     clean_config(&p->vfs[vf].cfg);
     p->vfs[vf].fdb_installed = FALSE;
+    p->vfs[vf].mirror = FALSE;
     if (!vf_port_setup(e, p, vf, error))
         return FALSE;
     want = *original;
@@ -764,6 +810,48 @@ emu_vf_clear_steering(SriovBackend *be, const char *pf, guint vf, GError **error
     return emu_vf_set_config(be, pf, vf, &cfg, error);
 }
 
+static gboolean
+emu_vf_set_mirror(SriovBackend *be, const char *pf, guint vf, const guint8 *mac, GError **error)
+{
+    EmuPf *p = get_pf(eb(be), pf, vf, error);
+    EmuVf *v, saved;
+
+    if (!p)
+        return FALSE;
+    v = &p->vfs[vf];
+    if (mac && (!p->uplink || !p->datapath_port)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED,
+                    "PF %s VF %u: cannot mirror: the PF has no %s configured", pf, vf,
+                    p->uplink ? "datapath-port" : "uplink");
+        return FALSE;
+    }
+    if (mac && sriov_mac_is_zero(mac)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
+                    "PF %s VF %u: cannot mirror the zero MAC", pf, vf);
+        return FALSE;
+    }
+    if (mac && !ifindex_of(p->datapath_port)) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
+                    "PF %s VF %u: cannot mirror: datapath port %s does not exist", pf, vf,
+                    p->datapath_port);
+        return FALSE;
+    }
+    if (!mac && !v->mirror)
+        return TRUE;
+    if (mac && v->mirror && memcmp(v->mirror_mac, mac, 6) == 0)
+        return TRUE;
+    saved = *v;
+    v->mirror = mac != NULL;
+    if (mac)
+        memcpy(v->mirror_mac, mac, 6);
+    if (!nft_sync(p, error)) {
+        *v = saved;
+        g_prefix_error(error, "PF %s VF %u: cannot %s its mirror: ", pf, vf, mac ? "set" : "stop");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void
 emu_free(SriovBackend *be)
 {
@@ -787,6 +875,7 @@ static const SriovBackendOps emu_ops = {
     .vf_get_config = emu_vf_get_config,
     .vf_get_stats = emu_vf_get_stats,
     .vf_clear_steering = emu_vf_clear_steering,
+    .vf_set_mirror = emu_vf_set_mirror,
     .vf_restore = emu_vf_restore,
     .free = emu_free,
 };

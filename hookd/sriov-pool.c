@@ -79,9 +79,10 @@ sriov_pool_free(SriovPool *pool)
 static gboolean
 valid_pf_name(const char *name)
 {
-    /* a netdev name: it becomes part of file and bridge names */
+    /* a netdev name: it becomes part of file and bridge names, and of the
+     * emulated backend's nftables input (no quotes or separators) */
     return *name && strlen(name) < 16 && !strchr(name, '/') && strcmp(name, ".") != 0 &&
-           strcmp(name, "..") != 0 && !strpbrk(name, " \t\n:");
+           strcmp(name, "..") != 0 && !strpbrk(name, " \t\n:\"\\;{}#");
 }
 
 static SriovPf *
@@ -102,9 +103,11 @@ open_pf(SriovPool *pool, VfConfig *cfg, const char *name, GPtrArray *records, GE
     g_autofree char *group = g_strconcat("pf:", name, NULL);
     const char *backend = vf_config_get_string(cfg, group, "backend");
     const char *uplink = vf_config_get_string(cfg, group, "uplink");
+    const char *dp_port = vf_config_get_string(cfg, group, "datapath-port");
     guint want = (guint)vf_config_get_int(cfg, group, "num-vfs");
     guint kept = (guint)vf_config_get_int(cfg, group, "reserved-vfs");
-    SriovPfParams params = { .uplink = uplink && *uplink ? uplink : NULL };
+    SriovPfParams params = { .uplink = uplink && *uplink ? uplink : NULL,
+                             .datapath_port = dp_port && *dp_port ? dp_port : NULL };
     SriovPf *pf;
     guint num = 0, i;
     gboolean saved = FALSE;
@@ -113,6 +116,14 @@ open_pf(SriovPool *pool, VfConfig *cfg, const char *name, GPtrArray *records, GE
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
                     "%s: [pf:%s]: '%s' is not a network device name", vf_config_path(cfg),
                     name, name);
+        return FALSE;
+    }
+    if ((params.uplink && !valid_pf_name(params.uplink)) ||
+        (params.datapath_port && !valid_pf_name(params.datapath_port))) {
+        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
+                    "%s: [pf:%s]: '%s' is not a network device name", vf_config_path(cfg), name,
+                    params.uplink && !valid_pf_name(params.uplink) ? params.uplink
+                                                                   : params.datapath_port);
         return FALSE;
     }
     pf = g_new0(SriovPf, 1);
@@ -575,6 +586,25 @@ sriov_pool_clear_steering(SriovPool *pool, SriovVf *vf, GError **error)
         return FALSE;
     bl = g_mutex_locker_new(&pool->be_lock);
     return be->ops->vf_clear_steering(be, vf->pf->name, vf->index, error);
+}
+
+gboolean
+sriov_pool_set_mirror(SriovPool *pool, SriovVf *vf, const guint8 *mac, GError **error)
+{
+    SriovBackend *be = vf->pf->be;
+    g_autoptr(GMutexLocker) bl = NULL;
+
+    if (!check_owned(vf, error))
+        return FALSE;
+    if (!be->ops->vf_set_mirror) {
+        if (mac)
+            g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED,
+                        "PF %s VF %u: the %s backend cannot mirror a VF's frames", vf->pf->name,
+                        vf->index, be->ops->name);
+        return !mac;
+    }
+    bl = g_mutex_locker_new(&pool->be_lock);
+    return be->ops->vf_set_mirror(be, vf->pf->name, vf->index, mac, error);
 }
 
 /* Restore, rebind, forget. Called with the VF marked busy. */

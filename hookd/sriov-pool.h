@@ -60,6 +60,10 @@ gboolean sriov_pool_bind_vfio(SriovPool *pool, SriovVf *vf, GError **error);
 gboolean sriov_pool_bind_host(SriovPool *pool, SriovVf *vf, GError **error);
 /* Unplug: stop the embedded switch steering the VF's MAC to it. */
 gboolean sriov_pool_clear_steering(SriovPool *pool, SriovVf *vf, GError **error);
+/* Re-plug: also copy the frames from the wire for @mac to the datapath
+ * while the guest brings the VF up; @mac NULL: stop. A backend or PF that
+ * cannot: SRIOV_ERROR_NOT_SUPPORTED (stopping is then a no-op, TRUE). */
+gboolean sriov_pool_set_mirror(SriovPool *pool, SriovVf *vf, const guint8 *mac, GError **error);
 /* Restore the original configuration and driver, forget the reservation.
  * If the VF vanished from the host the reservation is dropped with a
  * warning; if restoring fails otherwise, the VF stays out of the pool

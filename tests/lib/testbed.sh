@@ -269,8 +269,9 @@ tb_host_start() {
 # Per host: vfailover-dp (one lcore, --no-huge -m 256, its own file prefix,
 # uplink = af_packet on dpu0, whose veth peer dpp0 is a port of the
 # emulated PF), vfailover-hookd (emulated VF backend; PF TB_PF = the host's
-# bridge with uplink up0, TB_PF_VFS VFs = taps TB_PFv0..), and the libvirt
-# hook. Both daemons run inside the host's namespaces with their default
+# bridge with uplink up0, TB_PF_VFS VFs = taps TB_PFv0..; datapath-port
+# dpp0, where a re-plugged VF's frames are mirrored: TB_DATAPATH_PORT=''
+# turns that off), and the libvirt hook. Both daemons run inside the host's namespaces with their default
 # paths (/run/vfailover/..., private to the host; logs DIR/hookd.log and
 # DIR/dp.log).
 TB_HOOKD=${TB_HOOKD:-$_tb_top_builddir/hookd/vfailover-hookd}
@@ -314,6 +315,7 @@ vhost-socket-dir = /run/vfailover/vhost
 backend = emulated
 num-vfs = ${TB_PF_VFS:-2}
 uplink = up0
+datapath-port = ${TB_DATAPATH_PORT-dpp0}
 EOC
     printf '#!/bin/sh\nVFAILOVER_CONFIG=%s exec %s "$@"\n' "$TB_VFO_CONF" \
         "$(cd "$(dirname "$TB_HOOK")" && pwd)/$(basename "$TB_HOOK")" > "$dir/hook-wrapper"

@@ -4,7 +4,8 @@
  * guests by opening the VF taps, and plays the wire with packet sockets on
  * the veth peers. It asserts MAC steering, anti-spoof, 802.1Q and QinQ
  * tags, a TX rate cap (loosely: within 30 %), a disabled link, clearing
- * steering, counters, and that release leaves a clean VF. The steering FDB
+ * steering, counters, the mirror of a VF's MAC to the datapath's port, and
+ * that release leaves a clean VF. The steering FDB
  * entry is sticky (a frame with the VF's MAC from the uplink does not move
  * it) and its requests are what `bridge fdb replace|del ... master static
  * sticky` sends, byte for byte. */
@@ -740,6 +741,94 @@ test_sticky_refused(void)
     refuse_sticky = FALSE;
 }
 
+/* The mirror (a re-plugged VF coming up): what the wire sends to the VF's
+ * MAC reaches the VF and, once each, the datapath's port; it is an nftables
+ * netdev table on the uplink, gone when the mirror stops. A PF without a
+ * datapath port cannot mirror. */
+static void
+test_mirror(void)
+{
+    const char *const list[] = { "nft", "list", "table", "netdev", "vfailover-vfbr1", NULL };
+    static const guint8 MAC_M[6] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x0b };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) to_m = frame(MAC_M, MAC_FAR, NULL, 0, 0);
+    g_autoptr(GPtrArray) got = NULL;
+    g_autofree char *out = NULL;
+    SriovVfConfig c = { .set = SRIOV_VF_SET_MAC };
+    SriovVf *vf, *other;
+    int tap, dp, status;
+
+    memcpy(c.mac, MAC_M, 6);
+    vf = reserve_configure("vfbr1", "dom-mirror", &c);
+    tap = tap_open(sriov_vf_get_netdev(vf));
+    dp = wire_open("dpu1");
+    wait_port_forwarding(wire1, tap);
+    drain(tap, FALSE);
+    drain(dp, TRUE);
+
+    /* steered, no mirror: the VF alone */
+    send_frame(wire1, to_m);
+    got = collect(tap, FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 1);
+    g_clear_pointer(&got, g_ptr_array_unref);
+    got = collect(dp, TRUE, 100);
+    g_assert_cmpuint(got->len, ==, 0);
+    g_clear_pointer(&got, g_ptr_array_unref);
+
+    g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, NULL));
+    g_assert_nonnull(strstr(out, "dup to \"dpp1\""));
+    g_assert_nonnull(strstr(out, "52:54:00:aa:00:0b"));
+    send_frame(wire1, to_m);
+    got = collect(tap, FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 1);
+    g_clear_pointer(&got, g_ptr_array_unref);
+    got = collect(dp, TRUE, 300);
+    g_assert_cmpuint(got->len, ==, 1);
+    g_assert_cmpmem(((GByteArray *)got->pdata[0])->data, 6, MAC_M, 6);
+    g_clear_pointer(&got, g_ptr_array_unref);
+
+    /* idempotent, then off: the VF alone again, and no table left */
+    g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
+    g_assert_true(sriov_pool_set_mirror(pool, vf, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH |
+                                G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                NULL, NULL, NULL, &status, NULL) &&
+                   g_spawn_check_wait_status(status, NULL));
+    send_frame(wire1, to_m);
+    got = collect(tap, FALSE, 300);
+    g_assert_cmpuint(got->len, ==, 1);
+    g_clear_pointer(&got, g_ptr_array_unref);
+    got = collect(dp, TRUE, 100);
+    g_assert_cmpuint(got->len, ==, 0);
+    g_clear_pointer(&got, g_ptr_array_unref);
+
+    /* release while mirrored: the reset drops the mirror */
+    g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
+    g_assert_true(sriov_pool_release(pool, vf, &error));
+    g_assert_no_error(error);
+    g_assert_false(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH |
+                                G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                NULL, NULL, NULL, &status, NULL) &&
+                   g_spawn_check_wait_status(status, NULL));
+    close(tap);
+    close(dp);
+
+    /* vfbr0 has no datapath port */
+    other = sriov_pool_reserve(pool, "dom-nomirror", "net0", "vfbr0", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_false(sriov_pool_set_mirror(pool, other, MAC_M, &error));
+    g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED);
+    g_assert_nonnull(strstr(error->message, "no datapath-port configured"));
+    g_clear_error(&error);
+    g_assert_true(sriov_pool_set_mirror(pool, other, NULL, &error));
+    g_assert_true(sriov_pool_release(pool, other, &error));
+    g_assert_no_error(error);
+}
+
 static void
 setup(void)
 {
@@ -748,6 +837,10 @@ setup(void)
     const char *const v1[] = { "ip", "link", "add", "upl1", "type", "veth", "peer", "name", "wire1", NULL };
     const char *const w0[] = { "ip", "link", "set", "wire0", "up", NULL };
     const char *const w1[] = { "ip", "link", "set", "wire1", "up", NULL };
+    const char *const d1[] = { "ip", "link", "add", "dpp1", "type", "veth", "peer", "name", "dpu1", NULL };
+    const char *const du1[] = { "ip", "link", "set", "dpu1", "up", NULL };
+    const char *const dm1[] = { "ip", "link", "set", "dpp1", "master", "vfbr1", "up", NULL };
+    const char *const dl1[] = { "bridge", "link", "set", "dev", "dpp1", "learning", "off", NULL };
     g_autoptr(GError) error = NULL;
     int fd;
     SriovVfConfig c0 = { .set = SRIOV_VF_SET_MAC | SRIOV_VF_SET_SPOOFCHK, .spoofchk = TRUE };
@@ -765,6 +858,8 @@ setup(void)
     run_or_die(v1);
     run_or_die(w0);
     run_or_die(w1);
+    run_or_die(d1);
+    run_or_die(du1);
 
     state_dir = g_dir_make_tmp("vf-emu-state-XXXXXX", &error);
     g_assert_no_error(error);
@@ -773,12 +868,15 @@ setup(void)
     close(fd);
     g_assert_true(g_file_set_contents(conf_path,
         "[pf:vfbr0]\nbackend = emulated\nnum-vfs = 4\nuplink = upl0\n"
-        "[pf:vfbr1]\nbackend = emulated\nnum-vfs = 2\nuplink = upl1\n",
+        "[pf:vfbr1]\nbackend = emulated\nnum-vfs = 2\nuplink = upl1\ndatapath-port = dpp1\n",
         -1, NULL));
     cfg = vf_config_load(conf_path, &error);
     g_assert_no_error(error);
     neigh_sent = g_byte_array_new();
     pool = pool_open();
+    /* the datapath's port on the PF, as the testbed makes it */
+    run_or_die(dm1);
+    run_or_die(dl1);
 
     memcpy(c0.mac, MAC_A, 6);
     memcpy(c1.mac, MAC_B, 6);
@@ -832,6 +930,7 @@ main(int argc, char **argv)
     g_test_add_func("/sriov-emulated/release-restores", test_release_restores);
     g_test_add_func("/sriov-emulated/crash-and-reconcile", test_crash_and_reconcile);
     g_test_add_func("/sriov-emulated/sticky-refused", test_sticky_refused);
+    g_test_add_func("/sriov-emulated/mirror", test_mirror);
     rc = g_test_run();
     sriov_pool_free(pool);
     g_byte_array_unref(neigh_sent);
