@@ -13,8 +13,9 @@
 # answer through the VF; each migration completes, the guest answers on
 # the destination, the destination's hookd holds a VF for it and the
 # source's none (no leaked VF); the source's datapath held the guest's
-# frames while its VF left (none dropped for the hold); the stream was
-# measured; the virtio path
+# frames while its VF left (none dropped for the hold); the destination
+# joined the re-plugged VF with a copy of the frames to its datapath until
+# the guest sent through the VF; the stream was measured; the virtio path
 # alone (VF unplugged on B) answers. Prints the loss tables, the sources'
 # hookd timelines (kept after release) and, per migration, the times of
 # the switch steps against QEMU's STOP. Loss itself is not asserted (no
@@ -26,7 +27,7 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 27
+plan 29
 TB_VFAILOVER=1
 TB_STREAM_TAIL=${TB_STREAM_TAIL:-2}
 
@@ -120,7 +121,7 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=-
+    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="${TB_MIG_WINDOW%% *}" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     if [ "$kind" != baseline ]; then
@@ -146,12 +147,26 @@ migrate() {
                       "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
         [ "${held:-0}" -ge 1 ] && [ "$dropped" = 0 ]
         ok $? "$kind: the source held the guest's frames while its VF left and delivered them after the unplug (dropped for the hold: ${dropped:-?})"
+        # The destination joined the VF with the mirror: the datapath kept
+        # delivering the guest's frames on virtio until the guest sent
+        # through the VF (not the 60 s bound).
+        local i letgo=""
+        for i in $(seq 1 60); do
+            tb_vfoctl "$dst" --json pairs "$name" > "$TB_DIR/$name.mig.$n.dst-pairs" 2>&1
+            letgo=$(dst_tl 'select(.what | test("transmits on the VF .*the datapath lets go"))')
+            [ -n "$letgo" ] && break
+            sleep 0.5
+        done
+        join=$(rel_us "$(dst_tl 'select(.what | test("frames for the VF also go to the datapath"))')")
+        letgo=$(rel_us "$letgo")
+        [ "$join" != - ] && [ "$letgo" != - ]
+        ok $? "$kind: $dst joined the VF with a copy to the datapath until the guest sent through it (from ${join}s to ${letgo}s)"
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
 $(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
     fi
     timing="$timing
-$kind:$src->$dst  dest 'migrate begin' ${begin}s  source UNPLUG_PRIMARY ${unplug}s  source guest on virtio ${watch}s  source VIRTIO_ACTIVE ${virtio}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  dest dp announces $ann  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
+$kind:$src->$dst  dest 'migrate begin' ${begin}s  source UNPLUG_PRIMARY ${unplug}s  source guest on virtio ${watch}s  source VIRTIO_ACTIVE ${virtio}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  dest dp announces $ann  dest VF joined ${join}s..${letgo}s  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" != baseline ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"

@@ -741,6 +741,21 @@ test_sticky_refused(void)
     refuse_sticky = FALSE;
 }
 
+/* `nft list table netdev vfailover-vfbr1`, or NULL if there is none. */
+static char *
+mirror_table(void)
+{
+    const char *const list[] = { "nft", "list", "table", "netdev", "vfailover-vfbr1", NULL };
+    char *out = NULL;
+    int status;
+
+    if (!g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, &out, NULL, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL))
+        g_clear_pointer(&out, g_free);
+    return out;
+}
+
 /* The mirror (a re-plugged VF coming up): what the wire sends to the VF's
  * MAC reaches the VF and, once each, the datapath's port; it is an nftables
  * netdev table on the uplink, gone when the mirror stops. A PF without a
@@ -748,7 +763,6 @@ test_sticky_refused(void)
 static void
 test_mirror(void)
 {
-    const char *const list[] = { "nft", "list", "table", "netdev", "vfailover-vfbr1", NULL };
     static const guint8 MAC_M[6] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x0b };
     g_autoptr(GError) error = NULL;
     g_autoptr(GByteArray) to_m = frame(MAC_M, MAC_FAR, NULL, 0, 0);
@@ -756,7 +770,7 @@ test_mirror(void)
     g_autofree char *out = NULL;
     SriovVfConfig c = { .set = SRIOV_VF_SET_MAC };
     SriovVf *vf, *other;
-    int tap, dp, status;
+    int tap, dp;
 
     memcpy(c.mac, MAC_M, 6);
     vf = reserve_configure("vfbr1", "dom-mirror", &c);
@@ -777,8 +791,8 @@ test_mirror(void)
 
     g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
     g_assert_no_error(error);
-    g_assert_true(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                               NULL, &status, NULL));
+    out = mirror_table();
+    g_assert_nonnull(out);
     g_assert_nonnull(strstr(out, "dup to \"dpp1\""));
     g_assert_nonnull(strstr(out, "52:54:00:aa:00:0b"));
     send_frame(wire1, to_m);
@@ -794,10 +808,7 @@ test_mirror(void)
     g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
     g_assert_true(sriov_pool_set_mirror(pool, vf, NULL, &error));
     g_assert_no_error(error);
-    g_assert_false(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH |
-                                G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                                NULL, NULL, NULL, &status, NULL) &&
-                   g_spawn_check_wait_status(status, NULL));
+    g_assert_null(mirror_table());
     send_frame(wire1, to_m);
     got = collect(tap, FALSE, 300);
     g_assert_cmpuint(got->len, ==, 1);
@@ -810,10 +821,7 @@ test_mirror(void)
     g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
     g_assert_true(sriov_pool_release(pool, vf, &error));
     g_assert_no_error(error);
-    g_assert_false(g_spawn_sync(NULL, (char **)list, NULL, G_SPAWN_SEARCH_PATH |
-                                G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                                NULL, NULL, NULL, &status, NULL) &&
-                   g_spawn_check_wait_status(status, NULL));
+    g_assert_null(mirror_table());
     close(tap);
     close(dp);
 

@@ -851,6 +851,9 @@ static const char *not_sriov_conf =
     "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\n[pf:eno1]\nbackend = kernel\n";
 static const char *unknown_pf_conf =
     "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\n[pf:nosuch0]\nbackend = kernel\n";
+/* a port name that would end up in the emulated backend's nftables input */
+static const char *bad_port_conf =
+    "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 2\ndatapath-port = dp\"; flush ruleset\n";
 
 static void
 test_bad_config(Fixture *f, gconstpointer data)
@@ -866,6 +869,10 @@ test_bad_config(Fixture *f, gconstpointer data)
         g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND);
         assert_error_mentions(error, "PF nosuch0: no such PCI network device");
         g_assert_null(strchr(error->message, '\n'));
+    } else if (data == bad_port_conf) {
+        g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
+        g_assert_null(strchr(error->message, '\n'));
+        assert_error_mentions(error, "[pf:enp3s0f0]: 'dp\"; flush ruleset' is not a network device name");
     } else if (data == bad_conf) {
         g_assert_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID);
         assert_one_line(error, "PF enp3s0f0: reserved-vfs = 3 is more than its 2 VFs");
@@ -908,6 +915,8 @@ main(int argc, char **argv)
     g_test_add("/sriov-pool/bad-config/not-sriov", Fixture, not_sriov_conf, fixture_setup,
                test_bad_config, fixture_teardown);
     g_test_add("/sriov-pool/bad-config/unknown-pf", Fixture, unknown_pf_conf, fixture_setup,
+               test_bad_config, fixture_teardown);
+    g_test_add("/sriov-pool/bad-config/datapath-port", Fixture, bad_port_conf, fixture_setup,
                test_bad_config, fixture_teardown);
     g_test_add("/sriov-pool/bad-input", Fixture, NULL, fixture_setup, test_bad_input,
                fixture_teardown);
