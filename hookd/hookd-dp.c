@@ -182,11 +182,11 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
      * must not announce the MAC while the VM still runs on the source: it
      * claims it quietly and the datapath announces when the guest's virtio
      * device starts, i.e. when the VM runs here (QEMU starts it then;
-     * hookd hears of the resume 0.1-0.2 s later). A VF_ACTIVE pair whose
-     * frames are mirrored to the datapath while the guest brings the VF up
-     * (vf_mirrored) keeps the claim: the guest may take them on virtio
-     * until it registers the VF. */
-    gboolean vf = pair->state == HOOKD_PAIR_VF_ACTIVE && !pair->vf_mirrored;
+     * hookd hears of the resume 0.1-0.2 s later). A VF_ACTIVE pair that
+     * is joining (its frames copied to the datapath while the guest brings
+     * the VF up) keeps the claim: the guest may take them on virtio until
+     * it registers the VF. */
+    gboolean vf = pair->state == HOOKD_PAIR_VF_ACTIVE && !pair->vf_joining;
 
     json_object_set_string_member(req, "state", vf                 ? "vf"
                                                 : pair->vf_leaving ? "hold"

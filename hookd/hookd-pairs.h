@@ -70,11 +70,12 @@ typedef struct {
      * it yet: it may still receive only on the standby until it registers
      * the VF, and the re-plugged VF drops what it queued before the guest
      * opened it. While joining, the frames for the MAC go to the VF and
-     * are also copied to the datapath (vf_mirrored, if the NIC can), which
-     * keeps delivering them on virtio. Ends when the guest transmits on the
-     * VF (join watch) or after a bound. In memory only. */
+     * are also copied to the datapath, which keeps delivering them on
+     * virtio. Only where the NIC can copy (else cleared at once). Ends when
+     * the guest transmits on the VF (join watch) or after a bound. In
+     * memory only. */
     gboolean vf_joining;
-    gboolean vf_mirrored;
+    gboolean vf_mirrored;   /* the NIC's copy to the datapath is in place */
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;

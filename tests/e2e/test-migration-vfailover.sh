@@ -159,8 +159,11 @@ migrate() {
         done
         join=$(rel_us "$(dst_tl 'select(.what | test("frames for the VF also go to the datapath"))')")
         letgo=$(rel_us "$letgo")
-        [ "$join" != - ] && [ "$letgo" != - ]
-        ok $? "$kind: $dst joined the VF with a copy to the datapath until the guest sent through it (from ${join}s to ${letgo}s)"
+        local dpstate
+        dpstate=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.state')
+        [ "$join" != - ] && [ "$letgo" != - ] && [ "$dpstate" = vf ] &&
+            ! tb_exec "$dst" nft list table netdev "vfailover-$TB_HOST_BRIDGE" 2>/dev/null | grep -q "dup to"
+        ok $? "$kind: $dst joined the VF with a copy to the datapath until the guest sent through it (from ${join}s to ${letgo}s; then datapath state ${dpstate:-?}, no copy left)"
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
 $(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
