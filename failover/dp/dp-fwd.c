@@ -10,8 +10,12 @@
  *                  guest sends leaves. hookd holds a pair while the guest
  *                  still has the VF that is leaving registered: its
  *                  net_failover drops every frame arriving on the standby
- *                  until then. Past --hold-ms the frames are delivered
- *                  anyway; back to VF_ACTIVE they are dropped (counted).
+ *                  until then. A migration destination holds from the
+ *                  moment the source stopped until the VM runs here: a
+ *                  hold needs no guest, and what it kept waits for the
+ *                  guest's device to start. Past --hold-ms the frames are
+ *                  delivered anyway (dropped if there is no guest); back to
+ *                  VF_ACTIVE they are dropped (counted).
  * The state is read per burst, so a switch takes effect on the next burst.
  * Guest queues are dequeued on every pass, also when idle, so that the
  * RARP rte_vhost injects on VHOST_USER_SEND_RARP leaves promptly. When
@@ -71,10 +75,10 @@ guest_path(const struct dp_table *t, unsigned int i, uint64_t now)
 {
 	if (states[i] == DP_PAIR_VF_ACTIVE)
 		return NOT_VIRTIO;
+	if (states[i] == DP_PAIR_HOLD && !hold_expired(t->pair[i], now))
+		return HELD;	/* also without a guest: it may come (migration) */
 	if (vids[i] < 0)
 		return NO_GUEST;
-	if (states[i] == DP_PAIR_HOLD && !hold_expired(t->pair[i], now))
-		return HELD;
 	return TO_GUEST;
 }
 
@@ -125,8 +129,11 @@ to_pair(const struct dp_table *t, unsigned int i, struct rte_mbuf *m, uint64_t n
 }
 
 /* Start of a pass: note when each pair entered HOLD; deliver what a pair
- * held once it is VIRTIO_ACTIVE (or held too long), before anything newer;
- * drop it if the pair went back to the VF or lost its guest. */
+ * held once it is VIRTIO_ACTIVE (or held too long) and its guest's device
+ * runs, before anything newer; drop it if the pair went back to the VF, or
+ * if it has no guest when the hold expires. (A migration destination holds
+ * from the moment the source stopped: the guest's device starts when the
+ * VM resumes.) */
 static void
 hold_pass(const struct dp_table *t, uint64_t now)
 {
@@ -143,8 +150,10 @@ hold_pass(const struct dp_table *t, uint64_t now)
 		any |= states[i] == DP_PAIR_HOLD;
 		if (p->n_held == 0)
 			continue;
-		if (states[i] == DP_PAIR_VF_ACTIVE || vids[i] < 0) {
+		if (states[i] == DP_PAIR_VF_ACTIVE || (vids[i] < 0 && hold_expired(p, now))) {
 			p->st.dropped_hold += p->n_held;
+		} else if (vids[i] < 0) {
+			continue;	/* the guest's device has not started (yet) */
 		} else if (states[i] == DP_PAIR_VIRTIO_ACTIVE || hold_expired(p, now)) {
 			if (states[i] == DP_PAIR_HOLD)
 				p->st.hold_expired++;

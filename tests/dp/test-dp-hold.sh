@@ -4,13 +4,14 @@
 # standby until then): with a real guest (net_virtio_user) and a real wire
 # (af_packet on a veth), frames for the guest are kept while the pair holds
 # and delivered, all of them, once it goes virtio; a hold that outlives
-# --hold-ms delivers anyway; going back to vf drops what was held; the
+# --hold-ms delivers anyway; going back to vf drops what was held; a hold
+# without a guest keeps what arrives until the guest's device starts; the
 # MAC stays claimed and RARP goes out on entering hold; no mbuf leaked.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 13
+plan 15
 
 GMAC=52:54:00:dd:00:61
 WMAC=02:00:00:ee:00:62
@@ -65,6 +66,38 @@ traffic_wait t2
 s1=$(dp_snap vm1)
 ok "$([ "$(d held)" -ge 50 ] && [ "$(d dropped_hold)" = "$(d held)" ] && [ "$(traffic_field t2 w2g recv)" = 0 ]; echo $?)" \
     "hold -> vf: the $(d held) held frames are dropped ($(d dropped_hold)), none reach the guest"
+dp_wait_connected vm1 no
+
+# 2b. A hold needs no guest (a migration destination holds from the moment
+#     the source stopped, before the VM runs there): what arrives is kept
+#     until the guest's device has started and the pair goes virtio.
+s0=$(dp_snap vm1)
+state hold > /dev/null
+wire_send() {   # wire_send N: N stream-1 frames for the guest, from the wire
+    ip netns exec "$DP_NS" python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("vw", 0))
+g, w = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])
+for i in range(int(sys.argv[3])):
+    f = g + w + struct.pack("!H", 0x88b5) + struct.pack("<III", 0x56464450, 1, i)
+    s.send(f.ljust(60, b"\0"))
+' "$GMAC" "$WMAC" "$1"
+}
+wire_send 50
+wait_until 20 held_at_least 50
+s1=$(dp_snap vm1)
+ok "$([ "$(d held)" = 50 ] && [ "$(d dropped_no_guest)" = 0 ] && [ "$(d dropped_hold)" = 0 ]; echo $?)" \
+    "hold without a guest: the $(d held) frames from the wire are kept (dropped: $(d dropped_no_guest) no guest, $(d dropped_hold) hold)"
+traffic_start t2b "$VARGS" --guest-mac $GMAC --wire-mac $WMAC --dir none --count 50 --drain-ms 2000
+dp_wait_connected vm1
+state virtio > /dev/null
+traffic_go t2b
+traffic_wait t2b
+s1=$(dp_snap vm1)
+ok "$([ "$(traffic_field t2b w2g recv)" = 50 ] && [ "$(d to_guest)" = 50 ] && [ "$(d dropped_hold)" = 0 ] &&
+      [ "$(traffic_field t2b w2g dup)" = 0 ]; echo $?)" \
+    "the guest came, virtio: it got the $(traffic_field t2b w2g recv) held frames ($(traffic_lines t2b w2g))"
 dp_wait_connected vm1 no
 dp_stop && grep -q "stopped: 0 mbufs still in use" "$DP_TMP/dp.log"
 ok $? "clean stop, no mbuf in use"
