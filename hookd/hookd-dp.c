@@ -182,16 +182,19 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
      * must not announce the MAC while the VM still runs on the source: it
      * claims it quietly and the datapath announces when the guest's virtio
      * device starts, i.e. when the VM runs here (QEMU starts it then;
-     * hookd hears of the resume 0.1-0.2 s later). A VF_ACTIVE pair that
+     * hookd hears of the resume 0.1-0.2 s later). Once the source has
+     * stopped the VM (dp_catching) the pair holds, which announces at once:
+     * the network stops sending to the source 20-50 ms before the VM
+     * resumes here, and what arrives meanwhile waits. A VF_ACTIVE pair that
      * is joining (its frames copied to the datapath while the guest brings
      * the VF up) keeps the claim: the guest may take them on virtio until
      * it registers the VF. */
     gboolean vf = pair->state == HOOKD_PAIR_VF_ACTIVE && !pair->vf_joining;
 
-    json_object_set_string_member(req, "state", vf                 ? "vf"
-                                                : pair->vf_leaving ? "hold"
-                                                                   : "virtio");
-    if (!vf && pair->dp_held)
+    json_object_set_string_member(req, "state", vf                                        ? "vf"
+                                                : pair->vf_leaving || pair->dp_catching ? "hold"
+                                                                                        : "virtio");
+    if (!vf && pair->dp_held && !pair->dp_catching)
         json_object_set_string_member(req, "announce", "on-start");
     if (!dp_call(dp, req, &error)) {
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,

@@ -375,6 +375,10 @@ hookd_events_migration_failed(HookdDaemon *d, HookdDomain *dom, const char *reas
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
         if (!p->migrating)
             continue;
+        /* The destination announced the MAC if it saw the source stop
+         * (incoming_source_stopped): the VM runs here again, tell the
+         * network so. */
+        hookd_dp_port_announce(d->dp, dom->name, p);
         if (!p->vf_defined) {
             /* Managed mode: hookd detached the VF; the migration's thread
              * plugs it back if it is still there (hookd-migrate.c). */
@@ -409,8 +413,10 @@ hookd_events_incoming_resumed(HookdDaemon *d, HookdDomain *dom, const char *reas
         if (p->dp_held) {
             /* Runs here now: a pair on virtio has claimed its MAC quietly
              * (and the datapath announced it when the guest's virtio
-             * device started: QEMU starts it when the VM runs). */
+             * device started: QEMU starts it when the VM runs), or held
+             * it since the source stopped: it delivers what it held. */
             p->dp_held = FALSE;
+            p->dp_catching = FALSE;
             hookd_domain_note(dom, "state", "%s: datapath released (%s)", p->alias, reason);
             apply_steering(d, dom, p);
         }
@@ -425,6 +431,28 @@ hookd_events_incoming_resumed(HookdDaemon *d, HookdDomain *dom, const char *reas
         g_warning("%s", error->message);
     hookd_daemon_queue(d, hookd_hookops_plug_vfs, dom->uuid);
     hookd_standby_check_later(d, dom->uuid);
+}
+
+/* Registry locked: destination, the incoming migration completed: the
+ * source has stopped the VM (QEMU sends the devices' state only after
+ * that) and libvirt resumes it here 20-50 ms later. Each held pair's
+ * datapath claims and announces the MAC now and holds what arrives until
+ * then (dp_catching), so that the network stops sending the VM's frames to
+ * a host where it no longer runs before it runs here. */
+static void
+incoming_source_stopped(HookdDaemon *d, HookdDomain *dom)
+{
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (!p->dp_held || p->dp_catching)
+            continue;
+        p->dp_catching = TRUE;
+        hookd_domain_note(dom, "state", "%s: the source stopped the VM: the datapath announces "
+                          "the MAC and holds its frames until the VM runs here", p->alias);
+        apply_steering(d, dom, p);
+    }
 }
 
 /* Registry locked: the guest has let go of the VFs QEMU unplugged for the
@@ -621,6 +649,10 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
          * device of the definition now. Steering moves at once: frames
          * wait in the VF's queue while the guest brings its link up. */
         move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, "QEMU plugged the VF: failover negotiated");
+    } else if (migration && dev && dom->incoming) {
+        /* Destination: "completed" = the source stopped the VM. */
+        if (strcmp(dev, "completed") == 0)
+            incoming_source_stopped(d, dom);
     } else if (migration && dev) {
         /* Source: "wait-unplug" until the guest acknowledged the unplug,
          * then "active"; "failed"/"cancelled" make QEMU re-plug the VF. */

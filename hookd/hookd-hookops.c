@@ -198,6 +198,7 @@ hookd_pair_copy(const HookdPair *p)
     copy->vf_alias = g_strdup(p->vf_alias);
     copy->vf_defined = p->vf_defined;
     copy->dp_held = p->dp_held;
+    copy->dp_catching = p->dp_catching;
     copy->vf_leaving = p->vf_leaving;
     copy->vf_joining = p->vf_joining;
     copy->vf_mirrored = p->vf_mirrored;

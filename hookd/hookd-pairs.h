@@ -55,6 +55,11 @@ typedef struct {
      * neither claims nor announces its MAC, whatever the state, until it
      * resumed here. Persisted. */
     gboolean dp_held;
+    /* Incoming migration, and the source has stopped the VM (the incoming
+     * migration completed; it runs here once libvirt resumes it): the
+     * datapath claims and announces the MAC now and holds what arrives
+     * until the VM runs here. In memory only. */
+    gboolean dp_catching;
     /* A managed migration asked libvirt to detach the VF; DEVICE_REMOVED
      * (or its failure) has not come yet. In memory only. */
     gboolean vf_detaching;
