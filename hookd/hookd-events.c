@@ -70,7 +70,7 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
  *                  vf_set_mirror), the datapath keeps delivering them on
  *                  virtio, and whatever the guest no longer takes there it
  *                  gets from the VF. Ends when the guest transmits on the
- *                  VF (join_watch) or after JOIN_WATCH_MAX_S; a NIC that
+ *                  VF (join watch) or after WATCH_MAX_S; a NIC that
  *                  cannot mirror skips it.)
  *   SWITCHING      VF steering off, datapath "hold"    (the VF is being
  *                  unplugged. The guest stops receiving on it when its
@@ -98,14 +98,17 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
 static void
 set_mirror(HookdDaemon *d, HookdDomain *dom, HookdPair *p, gboolean on)
 {
+    gboolean done;
+
     if (on == p->vf_mirrored)
         return;
-    if (hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, on) && on)
+    done = hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, on);
+    if (on && !done)
+        return;         /* the NIC cannot (or failed, logged): no copy */
+    p->vf_mirrored = on;    /* off: a failure to stop is logged, not retried */
+    if (on)
         hookd_domain_note(dom, "state", "%s: frames for the VF also go to the datapath until the "
                           "guest transmits on the VF", p->alias);
-    else if (on)
-        return;
-    p->vf_mirrored = on;
 }
 
 static void join_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);

@@ -77,6 +77,9 @@ guest_path(const struct dp_table *t, unsigned int i, uint64_t now)
 		return NOT_VIRTIO;
 	if (states[i] == DP_PAIR_HOLD && !hold_expired(t->pair[i], now))
 		return HELD;	/* also without a guest: it may come (migration) */
+	if (vids[i] < 0 && t->pair[i]->n_held > 0 && !hold_expired(t->pair[i], now))
+		return HELD;	/* virtio already, the guest's device not started yet:
+				 * behind what the hold kept for it */
 	if (vids[i] < 0)
 		return NO_GUEST;
 	return TO_GUEST;
@@ -155,18 +158,29 @@ hold_pass(const struct dp_table *t, uint64_t now)
 		} else if (vids[i] < 0) {
 			continue;	/* the guest's device has not started (yet) */
 		} else if (states[i] == DP_PAIR_VIRTIO_ACTIVE || hold_expired(p, now)) {
+			bool expired = hold_expired(p, now);
+
 			if (states[i] == DP_PAIR_HOLD)
 				p->st.hold_expired++;
-			/* rte_vhost takes at most a burst per call. */
-			for (k = 0; k < p->n_held; k += n) {
+			/* rte_vhost takes at most a burst per call (and copies). */
+			for (k = 0; k < p->n_held; k += sent) {
 				n = RTE_MIN(p->n_held - k, (unsigned int)DP_BURST);
 				sent = rte_vhost_enqueue_burst(vids[i], VIRTIO_RXQ, &p->held[k], n);
 				p->st.to_guest += sent;
 				if (sent < n) {
-					p->st.to_guest_full += p->n_held - k - sent;
+					k += sent;
 					break;
 				}
 			}
+			if (k < p->n_held && !expired) {
+				/* The guest's queue is full (or not filled yet, just
+				 * after it started): the rest waits, in order. */
+				rte_pktmbuf_free_bulk(p->held, k);
+				memmove(p->held, p->held + k, (p->n_held - k) * sizeof(p->held[0]));
+				p->n_held -= k;
+				continue;
+			}
+			p->st.to_guest_full += p->n_held - k;
 		} else {
 			continue;
 		}

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/dp/lib.sh"
 dp_require
 dp_setup
-plan 15
+plan 16
 
 GMAC=52:54:00:dd:00:61
 WMAC=02:00:00:ee:00:62
@@ -70,34 +70,40 @@ dp_wait_connected vm1 no
 
 # 2b. A hold needs no guest (a migration destination holds from the moment
 #     the source stopped, before the VM runs there): what arrives is kept
-#     until the guest's device has started and the pair goes virtio.
+#     until the guest's device has started; once the pair is virtio, what
+#     arrives before the device started waits behind it.
 s0=$(dp_snap vm1)
 state hold > /dev/null
-wire_send() {   # wire_send N: N stream-1 frames for the guest, from the wire
+wire_send() {   # wire_send N FIRST: N stream-1 frames for the guest from the wire
     ip netns exec "$DP_NS" python3 -c '
 import socket, struct, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("vw", 0))
 g, w = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])
-for i in range(int(sys.argv[3])):
+for i in range(int(sys.argv[4]), int(sys.argv[4]) + int(sys.argv[3])):
     f = g + w + struct.pack("!H", 0x88b5) + struct.pack("<III", 0x56464450, 1, i)
     s.send(f.ljust(60, b"\0"))
-' "$GMAC" "$WMAC" "$1"
+' "$GMAC" "$WMAC" "$1" "$2"
 }
-wire_send 50
+wire_send 50 0
 wait_until 20 held_at_least 50
 s1=$(dp_snap vm1)
 ok "$([ "$(d held)" = 50 ] && [ "$(d dropped_no_guest)" = 0 ] && [ "$(d dropped_hold)" = 0 ]; echo $?)" \
     "hold without a guest: the $(d held) frames from the wire are kept (dropped: $(d dropped_no_guest) no guest, $(d dropped_hold) hold)"
-traffic_start t2b "$VARGS" --guest-mac $GMAC --wire-mac $WMAC --dir none --count 50 --drain-ms 2000
-dp_wait_connected vm1
 state virtio > /dev/null
+wire_send 20 50
+wait_until 20 held_at_least 70
+s1=$(dp_snap vm1)
+ok "$([ "$(d held)" = 70 ] && [ "$(d dropped_no_guest)" = 0 ] && [ "$(d to_guest)" = 0 ]; echo $?)" \
+    "virtio before the guest's device started: 20 more wait behind them (held $(d held), dropped $(d dropped_no_guest))"
+traffic_start t2b "$VARGS" --guest-mac $GMAC --wire-mac $WMAC --dir none --count 70 --drain-ms 2000
+dp_wait_connected vm1
 traffic_go t2b
 traffic_wait t2b
 s1=$(dp_snap vm1)
-ok "$([ "$(traffic_field t2b w2g recv)" = 50 ] && [ "$(d to_guest)" = 50 ] && [ "$(d dropped_hold)" = 0 ] &&
+ok "$([ "$(traffic_field t2b w2g recv)" = 70 ] && [ "$(d to_guest)" = 70 ] && [ "$(d dropped_hold)" = 0 ] &&
       [ "$(traffic_field t2b w2g dup)" = 0 ]; echo $?)" \
-    "the guest came, virtio: it got the $(traffic_field t2b w2g recv) held frames ($(traffic_lines t2b w2g))"
+    "the guest came: it got the $(traffic_field t2b w2g recv) held frames ($(traffic_lines t2b w2g))"
 dp_wait_connected vm1 no
 dp_stop && grep -q "stopped: 0 mbufs still in use" "$DP_TMP/dp.log"
 ok $? "clean stop, no mbuf in use"

@@ -15,7 +15,8 @@
 # source's none (no leaked VF); the source's datapath held the guest's
 # frames while its VF left (none dropped for the hold); the destination
 # joined the re-plugged VF with a copy of the frames to its datapath until
-# the guest sent through the VF; the stream was measured; the virtio path
+# the guest sent through the VF, and took the MAC (announced, held) as soon
+# as the source had stopped the VM; the stream was measured; the virtio path
 # alone (VF unplugged on B) answers. Prints the loss tables, the sources'
 # hookd timelines (kept after release) and, per migration, the times of
 # the switch steps against QEMU's STOP. Loss itself is not asserted (no
@@ -27,7 +28,7 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 29
+plan 31
 TB_VFAILOVER=1
 TB_STREAM_TAIL=${TB_STREAM_TAIL:-2}
 
@@ -121,7 +122,7 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=-
+    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="${TB_MIG_WINDOW%% *}" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     if [ "$kind" != baseline ]; then
@@ -164,12 +165,23 @@ migrate() {
         [ "$join" != - ] && [ "$letgo" != - ] && [ "$dpstate" = vf ] &&
             ! tb_exec "$dst" nft list table netdev "vfailover-$TB_HOST_BRIDGE" 2>/dev/null | grep -q "dup to"
         ok $? "$kind: $dst joined the VF with a copy to the datapath until the guest sent through it (from ${join}s to ${letgo}s; then datapath state ${dpstate:-?}, no copy left)"
+        # The destination took the MAC as soon as it heard that the source
+        # had stopped the VM (the incoming migration completed) and held its
+        # frames until the VM ran there; it dropped none of them. (Whether
+        # hookd heard it before RESUME depends on the load: printed, not
+        # asserted.)
+        local dst_held dst_dropped
+        catch=$(rel_us "$(dst_tl 'select(.what | test("the source stopped the VM"))')")
+        read -r dst_held dst_dropped < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
+            jq -r '"\(.pair.counters.held) \(.pair.counters.dropped_hold)"')
+        [ "$catch" != - ] && [ "$dst_dropped" = 0 ]
+        ok $? "$kind: $dst announced and held the MAC from the source's stop (${catch}s, RESUME +$(tb_result window_ms "$res")ms; held ${dst_held:-?}, dropped ${dst_dropped:-?})"
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
 $(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
     fi
     timing="$timing
-$kind:$src->$dst  dest 'migrate begin' ${begin}s  source UNPLUG_PRIMARY ${unplug}s  source guest on virtio ${watch}s  source VIRTIO_ACTIVE ${virtio}s  dest hookd started ${started}s  RESUME +$(tb_result window_ms "$res")ms  dest dp announces $ann  dest VF joined ${join}s..${letgo}s  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
+$kind:$src->$dst  dest 'migrate begin' ${begin}s  source UNPLUG_PRIMARY ${unplug}s  source guest on virtio ${watch}s  source VIRTIO_ACTIVE ${virtio}s  dest hookd started ${started}s  dest catches ${catch}s  RESUME +$(tb_result window_ms "$res")ms  dest dp announces $ann  dest VF joined ${join}s..${letgo}s  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
     if [ "$kind" != baseline ]; then
         vtable="$vtable
 $(tb_loss_table_row "$res")"
