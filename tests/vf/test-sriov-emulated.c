@@ -756,6 +756,23 @@ mirror_table(void)
     return out;
 }
 
+/* One frame from @wire reaches the VF's @tap once and the datapath's
+ * port @dp @copies times (0 or 1). */
+static void
+send_and_count(int wire, GByteArray *f, int tap, int dp, guint copies)
+{
+    g_autoptr(GPtrArray) at_vf = NULL;
+    g_autoptr(GPtrArray) at_dp = NULL;
+
+    send_frame(wire, f);
+    at_vf = collect(tap, FALSE, 300);
+    at_dp = collect(dp, TRUE, copies ? 300 : 100);
+    g_assert_cmpuint(at_vf->len, ==, 1);
+    g_assert_cmpuint(at_dp->len, ==, copies);
+    if (copies)
+        g_assert_cmpmem(((GByteArray *)at_dp->pdata[0])->data, 6, f->data, 6);
+}
+
 /* The mirror (a re-plugged VF coming up): what the wire sends to the VF's
  * MAC reaches the VF and, once each, the datapath's port; it is an nftables
  * netdev table on the uplink, gone when the mirror stops. A PF without a
@@ -766,7 +783,6 @@ test_mirror(void)
     static const guint8 MAC_M[6] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x0b };
     g_autoptr(GError) error = NULL;
     g_autoptr(GByteArray) to_m = frame(MAC_M, MAC_FAR, NULL, 0, 0);
-    g_autoptr(GPtrArray) got = NULL;
     g_autofree char *out = NULL;
     SriovVfConfig c = { .set = SRIOV_VF_SET_MAC };
     SriovVf *vf, *other;
@@ -781,13 +797,7 @@ test_mirror(void)
     drain(dp, TRUE);
 
     /* steered, no mirror: the VF alone */
-    send_frame(wire1, to_m);
-    got = collect(tap, FALSE, 300);
-    g_assert_cmpuint(got->len, ==, 1);
-    g_clear_pointer(&got, g_ptr_array_unref);
-    got = collect(dp, TRUE, 100);
-    g_assert_cmpuint(got->len, ==, 0);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    send_and_count(wire1, to_m, tap, dp, 0);
 
     g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
     g_assert_no_error(error);
@@ -795,27 +805,14 @@ test_mirror(void)
     g_assert_nonnull(out);
     g_assert_nonnull(strstr(out, "dup to \"dpp1\""));
     g_assert_nonnull(strstr(out, "52:54:00:aa:00:0b"));
-    send_frame(wire1, to_m);
-    got = collect(tap, FALSE, 300);
-    g_assert_cmpuint(got->len, ==, 1);
-    g_clear_pointer(&got, g_ptr_array_unref);
-    got = collect(dp, TRUE, 300);
-    g_assert_cmpuint(got->len, ==, 1);
-    g_assert_cmpmem(((GByteArray *)got->pdata[0])->data, 6, MAC_M, 6);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    send_and_count(wire1, to_m, tap, dp, 1);
 
     /* idempotent, then off: the VF alone again, and no table left */
     g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
     g_assert_true(sriov_pool_set_mirror(pool, vf, NULL, &error));
     g_assert_no_error(error);
     g_assert_null(mirror_table());
-    send_frame(wire1, to_m);
-    got = collect(tap, FALSE, 300);
-    g_assert_cmpuint(got->len, ==, 1);
-    g_clear_pointer(&got, g_ptr_array_unref);
-    got = collect(dp, TRUE, 100);
-    g_assert_cmpuint(got->len, ==, 0);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    send_and_count(wire1, to_m, tap, dp, 0);
 
     /* release while mirrored: the reset drops the mirror */
     g_assert_true(sriov_pool_set_mirror(pool, vf, MAC_M, &error));
