@@ -107,8 +107,12 @@ peer_summary
 # must lose nothing. The return (virtio->vf) loses what the kernel drops on
 # a freshly written tap netdev, which grows with machine load: bound it
 # loosely (2% of the stream) so it still catches a return that stalls.
-mbb_lost=$(sed -n 's/^switch .*from=vf to=virtio .* lost=\([0-9]*\)$/\1/p' "$VG_DIR/peer.out" | sort -u | tr '\n' ' ')
-[ "$mbb_lost" = "0 " ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ] &&
+# The two prepare-unplugs are the first two vf->virtio switches; at the
+# return the peer may see old virtio frames arrive after the first ones on
+# the VF, which it counts as more switches (same instant) whose loss is the
+# return's.
+mbb_lost=$(sed -n 's/^switch .*from=vf to=virtio .* lost=\([0-9]*\)$/\1/p' "$VG_DIR/peer.out" | head -n 2 | tr '\n' ' ')
+[ "$mbb_lost" = "0 0 " ] && [ "$(vg_peer_value rx_virtio)" -gt 0 ] &&
     [ "$(vg_peer_value lost)" -le $(( $(vg_peer_value sent) / 50 )) ]
 ok $? "make-before-break: no frame lost at any prepare-unplug ($mbb_lost), $(vg_peer_value lost) of $(vg_peer_value sent) lost in all (VF returns)"
 vg_stop_guest; ok $? "guest exits cleanly"
