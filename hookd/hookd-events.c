@@ -93,24 +93,6 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
  * that says so (the migration left wait-unplug, DEVICE_REMOVED), whichever
  * comes first; the hold ends on the event. */
 
-/* Registry locked: the NIC's copy of @p's frames to the datapath, on or
- * off (vf_mirrored tells what is in place). */
-static void
-set_mirror(HookdDaemon *d, HookdDomain *dom, HookdPair *p, gboolean on)
-{
-    gboolean done;
-
-    if (on == p->vf_mirrored)
-        return;
-    done = hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, on);
-    if (on && !done)
-        return;         /* the NIC cannot (or failed, logged): no copy */
-    p->vf_mirrored = on;    /* off: a failure to stop is logged, not retried */
-    if (on)
-        hookd_domain_note(dom, "state", "%s: frames for the VF also go to the datapath until the "
-                          "guest transmits on the VF", p->alias);
-}
-
 static void join_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
 
 static void
@@ -120,25 +102,22 @@ apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 
     switch (p->state) {
     case HOOKD_PAIR_VF_ACTIVE:
-        if (p->vf_joining) {
-            set_mirror(d, dom, p, TRUE);
-            if (!p->vf_mirrored)
-                p->vf_joining = FALSE;      /* the NIC cannot: the VF alone */
-        }
+        if (p->vf_joining && !hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, TRUE))
+            p->vf_joining = FALSE;      /* the NIC cannot: the VF alone */
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, TRUE);
         hookd_dp_port_set_state(d->dp, dom->name, p);
         if (!p->vf_joining)
-            set_mirror(d, dom, p, FALSE);
+            hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, FALSE);
         break;
     case HOOKD_PAIR_SWITCHING:
         held = hookd_dp_port_set_state(d->dp, dom->name, p);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, !held);
-        set_mirror(d, dom, p, FALSE);
+        hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, FALSE);
         break;
     default:
         hookd_dp_port_set_state(d->dp, dom->name, p);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, FALSE);
-        set_mirror(d, dom, p, FALSE);
+        hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, FALSE);
         break;
     }
 }
@@ -162,10 +141,13 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
     apply_steering(d, dom, p);
-    if (state == HOOKD_PAIR_SWITCHING)
+    if (state == HOOKD_PAIR_SWITCHING) {
         switch_watch_start(d, dom, p);
-    else if (p->vf_joining)
+    } else if (p->vf_joining) {
+        hookd_domain_note(dom, "state", "%s: frames for the VF also go to the datapath until the "
+                          "guest transmits on the VF", p->alias);
         join_watch_start(d, dom, p);
+    }
 }
 
 /* Registry locked: the VF that was leaving @p is gone from the guest (its

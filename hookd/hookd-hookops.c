@@ -201,7 +201,6 @@ hookd_pair_copy(const HookdPair *p)
     copy->dp_catching = p->dp_catching;
     copy->vf_leaving = p->vf_leaving;
     copy->vf_joining = p->vf_joining;
-    copy->vf_mirrored = p->vf_mirrored;
     copy->state = p->state;
     return copy;
 }

@@ -80,7 +80,6 @@ typedef struct {
      * the guest transmits on the VF (join watch) or after a bound. In
      * memory only. */
     gboolean vf_joining;
-    gboolean vf_mirrored;   /* the NIC's copy to the datapath is in place */
     HookdPairState state;
     gint64 state_since;     /* wall clock, µs */
     guint transitions;

@@ -172,9 +172,9 @@ hookd_vf_set_mirror(HookdVf *vf, const char *uuid, const char *domain, const Hoo
                       on ? "set" : "stopped", error->message);
         return FALSE;
     }
-    g_message("domain %s: interface %s: VF %u of PF %s: %s", domain, pair->alias,
-              sriov_vf_get_index(svf), sriov_vf_get_pf(svf),
-              on ? "frames for the VF also copied to the datapath" : "mirror to the datapath stopped");
+    if (on)     /* off is asked in every state (a no-op when there is none) */
+        g_message("domain %s: interface %s: VF %u of PF %s: frames for the VF also copied to the "
+                  "datapath", domain, pair->alias, sriov_vf_get_index(svf), sriov_vf_get_pf(svf));
     return TRUE;
 }
 
@@ -282,7 +282,6 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
               const HookdPair *pair)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GError) local = NULL;
     g_autoptr(VfxPair) vp = NULL;
     g_autofree char *dev_xml = NULL;
     SriovVf *svf = sriov_pool_lookup(vf->pool, uuid, pair->alias);
@@ -313,11 +312,7 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
      * drives until the guest has brought it up: where the NIC can, they
      * are copied to the datapath from now on (the steering policy keeps
      * the copy until the guest transmits on the VF). */
-    if (!sriov_pool_set_mirror(vf->pool, svf, cfg.mac, &local) &&
-        !g_error_matches(local, SRIOV_ERROR, SRIOV_ERROR_NOT_SUPPORTED))
-        g_warning("domain %s: interface %s: VF %u of PF %s: frames not copied to the datapath "
-                  "while the VF comes up: %s", domain, pair->alias, sriov_vf_get_index(svf),
-                  sriov_vf_get_pf(svf), local->message);
+    hookd_vf_set_mirror(vf, uuid, domain, pair, TRUE);
     if (!sriov_pool_configure(vf->pool, svf, &cfg, &error) ||
         !sriov_pool_bind_vfio(vf->pool, svf, &error))
         goto fail;
@@ -342,11 +337,8 @@ fail:
     g_warning("domain %s: interface %s: VF %u of PF %s not plugged: %s", domain, pair->alias,
               sriov_vf_get_index(svf), sriov_vf_get_pf(svf), error->message);
     if (!pair->vf_defined && pair->state != HOOKD_PAIR_VF_ACTIVE) {
-        g_clear_error(&local);
-        if (!sriov_pool_clear_steering(vf->pool, svf, &local) ||
-            !sriov_pool_set_mirror(vf->pool, svf, NULL, &local))
-            g_warning("domain %s: interface %s: VF %u of PF %s: %s", domain, pair->alias,
-                      sriov_vf_get_index(svf), sriov_vf_get_pf(svf), local->message);
+        hookd_vf_set_steering(vf, uuid, domain, pair, FALSE);
+        hookd_vf_set_mirror(vf, uuid, domain, pair, FALSE);
     }
 }
 

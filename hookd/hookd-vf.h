@@ -67,8 +67,9 @@ gboolean hookd_vf_set_steering(HookdVf *vf, const char *uuid, const char *domain
 /* Main loop: while the guest brings a re-plugged VF up, also copy the
  * frames for the pair's MAC to the datapath (@on), or stop (see the
  * steering policy, hookd-events.c). TRUE when done; FALSE when the
- * backend cannot (logged at debug level) or failed (a warning). No VF
- * reserved: TRUE for off, FALSE for on. */
+ * backend cannot (logged at debug level) or failed (a warning). Off is
+ * asked in every state outside a join and is quiet when there is no copy.
+ * No VF reserved: TRUE for off, FALSE for on. */
 gboolean hookd_vf_set_mirror(HookdVf *vf, const char *uuid, const char *domain,
                              const HookdPair *pair, gboolean on);
 

@@ -329,11 +329,13 @@ mirror_rules(EmuPf *pf, GString *s)
 
     g_string_append_printf(s, "add table netdev vfailover-%s\n", pf->name);
     g_string_append_printf(s, "delete table netdev vfailover-%s\n", pf->name);
+    if (!pf->uplink || !pf->datapath_port)
+        return;     /* emu_vf_set_mirror refuses then: nothing is mirrored */
     for (i = 0; i < EMU_MAX_VFS; i++) {
         const EmuVf *v = &pf->vfs[i];
         g_autofree char *mac = NULL;
 
-        if (!v->mirror || !pf->uplink || !pf->datapath_port)
+        if (!v->mirror)
             continue;
         if (!any)
             g_string_append_printf(s, "table netdev vfailover-%s {\n"

@@ -118,13 +118,14 @@ open_pf(SriovPool *pool, VfConfig *cfg, const char *name, GPtrArray *records, GE
                     name, name);
         return FALSE;
     }
-    if ((params.uplink && !valid_pf_name(params.uplink)) ||
-        (params.datapath_port && !valid_pf_name(params.datapath_port))) {
-        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
-                    "%s: [pf:%s]: '%s' is not a network device name", vf_config_path(cfg), name,
-                    params.uplink && !valid_pf_name(params.uplink) ? params.uplink
-                                                                   : params.datapath_port);
-        return FALSE;
+    for (i = 0; i < 2; i++) {
+        const char *port = i == 0 ? params.uplink : params.datapath_port;
+        if (port && !valid_pf_name(port)) {
+            g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_INVALID,
+                        "%s: [pf:%s]: '%s' is not a network device name", vf_config_path(cfg),
+                        name, port);
+            return FALSE;
+        }
     }
     pf = g_new0(SriovPf, 1);
     pf->name = g_strdup(name);

@@ -160,8 +160,9 @@ migrate() {
         done
         join=$(rel_us "$(dst_tl 'select(.what | test("frames for the VF also go to the datapath"))')")
         letgo=$(rel_us "$letgo")
-        local dpstate
-        dpstate=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -r '.pair.state')
+        local dpstate dst_held dst_dropped
+        read -r dpstate dst_held dst_dropped < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
+            jq -r '"\(.pair.state) \(.pair.counters.held) \(.pair.counters.dropped_hold)"')
         [ "$join" != - ] && [ "$letgo" != - ] && [ "$dpstate" = vf ] &&
             ! tb_exec "$dst" nft list table netdev "vfailover-$TB_HOST_BRIDGE" 2>/dev/null | grep -q "dup to"
         ok $? "$kind: $dst joined the VF with a copy to the datapath until the guest sent through it (from ${join}s to ${letgo}s; then datapath state ${dpstate:-?}, no copy left)"
@@ -170,10 +171,7 @@ migrate() {
         # frames until the VM ran there; it dropped none of them. (Whether
         # hookd heard it before RESUME depends on the load: printed, not
         # asserted.)
-        local dst_held dst_dropped
         catch=$(rel_us "$(dst_tl 'select(.what | test("the source stopped the VM"))')")
-        read -r dst_held dst_dropped < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
-            jq -r '"\(.pair.counters.held) \(.pair.counters.dropped_hold)"')
         [ "$catch" != - ] && [ "$dst_dropped" = 0 ]
         ok $? "$kind: $dst announced and held the MAC from the source's stop (${catch}s, RESUME +$(tb_result window_ms "$res")ms; held ${dst_held:-?}, dropped ${dst_dropped:-?})"
         timelines="$timelines

@@ -271,7 +271,8 @@ tb_host_start() {
 # emulated PF), vfailover-hookd (emulated VF backend; PF TB_PF = the host's
 # bridge with uplink up0, TB_PF_VFS VFs = taps TB_PFv0..; datapath-port
 # dpp0, where a re-plugged VF's frames are mirrored: TB_DATAPATH_PORT=''
-# turns that off), and the libvirt hook. Both daemons run inside the host's namespaces with their default
+# turns that off), and the libvirt hook. Both daemons run inside the
+# host's namespaces with their default
 # paths (/run/vfailover/..., private to the host; logs DIR/hookd.log and
 # DIR/dp.log).
 TB_HOOKD=${TB_HOOKD:-$_tb_top_builddir/hookd/vfailover-hookd}
