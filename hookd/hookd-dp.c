@@ -196,6 +196,12 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
                                                                                         : "virtio");
     if (!vf && pair->dp_held && !pair->dp_catching)
         json_object_set_string_member(req, "announce", "on-start");
+    /* The VM migrates away: from the moment QEMU stops it here until the
+     * network learnt that it runs on the destination, the datapath relays
+     * what still arrives for it to the destination's datapath (which keeps
+     * it until the VM runs there) instead of dropping it. */
+    if (pair->migrating)
+        json_object_set_string_member(req, "relay", "on");
     if (!dp_call(dp, req, &error)) {
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,
                   error->message);

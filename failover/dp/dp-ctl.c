@@ -49,6 +49,7 @@ struct ctl_args {
 	const char *mode;
 	const char *state;
 	const char *announce;
+	const char *relay;
 };
 
 struct ctl_cmd {
@@ -82,6 +83,7 @@ pair_json(const struct dp_pair *p)
 	json_object_set_string_member(o, "state",
 				      dp_pair_state_name(__atomic_load_n(&p->state, __ATOMIC_RELAXED)));
 	json_object_set_boolean_member(o, "connected", vid >= 0);
+	json_object_set_boolean_member(o, "relay", __atomic_load_n(&p->relay, __ATOMIC_RELAXED));
 	json_object_set_string_member(o, "mac_claim",
 				      p->mac_claim == 0 ? "filter" :
 				      p->mac_claim == 1 ? "promiscuous" : "none");
@@ -94,6 +96,9 @@ pair_json(const struct dp_pair *p)
 	json_object_set_int_member(c, "held", p->st.held);
 	json_object_set_int_member(c, "dropped_hold", p->st.dropped_hold);
 	json_object_set_int_member(c, "hold_expired", p->st.hold_expired);
+	json_object_set_int_member(c, "relayed_out", p->st.relayed_out);
+	json_object_set_int_member(c, "relayed_in", p->st.relayed_in);
+	json_object_set_int_member(c, "dropped_relay_mtu", p->st.dropped_relay_mtu);
 	json_object_set_int_member(c, "connects", p->connects);
 	json_object_set_int_member(c, "disconnects", p->disconnects);
 	json_object_set_object_member(o, "counters", c);
@@ -130,6 +135,8 @@ uplink_json(bool with_counters)
 	json_object_set_int_member(c, "tx_full", dp.up.tx_full);
 	json_object_set_int_member(c, "dropped_unknown", dp.up.dropped_unknown);
 	json_object_set_int_member(c, "alloc_failed", dp.up.alloc_failed);
+	json_object_set_int_member(c, "relay_unknown", dp.up.relay_unknown);
+	json_object_set_int_member(c, "relay_bad", dp.up.relay_bad);
 	if (rte_eth_stats_get(dp.uplink_port, &es) == 0) {
 		json_object_set_int_member(c, "ipackets", es.ipackets);
 		json_object_set_int_member(c, "opackets", es.opackets);
@@ -183,8 +190,9 @@ cmd_pair_set_state(const struct ctl_args *a, JsonObject *reply, char *err, size_
 	struct dp_pair *p;
 
 	bool now = !a->announce || strcmp(a->announce, "now") == 0;
+	bool relay = a->relay && strcmp(a->relay, "on") == 0;
 
-	if (dp_pair_set_state(a->name, state, now, &previous, err, errlen) < 0)
+	if (dp_pair_set_state(a->name, state, now, relay, &previous, err, errlen) < 0)
 		return -1;
 	json_object_set_string_member(reply, "previous", dp_pair_state_name(previous));
 	pthread_mutex_lock(&dp.lock);
@@ -287,10 +295,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  cmd_pair_add },
 	{ "pair-del", "Delete a pair and its vhost-user port",
 	  { { "name", ARG_NAME, true, { NULL } } }, cmd_pair_del },
-	{ "pair-set-state", "Switch a pair: vf (MAC on the VF), virtio (MAC claimed here) or hold (claimed, frames for the guest kept until virtio)",
+	{ "pair-set-state", "Switch a pair: vf (MAC on the VF), virtio (MAC claimed here) or hold (claimed, frames for the guest kept until virtio); relay on: while its guest's device is stopped, relay its frames to the migration's destination",
 	  { { "name", ARG_NAME, true, { NULL } },
 	    { "state", ARG_ENUM, true, { "vf", "virtio", "hold", NULL } },
-	    { "announce", ARG_ENUM, false, { "now", "on-start", NULL } } },
+	    { "announce", ARG_ENUM, false, { "now", "on-start", NULL } },
+	    { "relay", ARG_ENUM, false, { "on", "off", NULL } } },
 	  cmd_pair_set_state },
 	{ "pair-announce", "Announce a pair's MAC on the uplink now (RARP/GARP), in any state",
 	  { { "name", ARG_NAME, true, { NULL } } }, cmd_pair_announce },
@@ -442,6 +451,8 @@ check_args(const struct ctl_cmd *cmd, JsonObject *req, struct ctl_args *out,
 				out->mode = v;
 			else if (strcmp(arg->name, "announce") == 0)
 				out->announce = v;
+			else if (strcmp(arg->name, "relay") == 0)
+				out->relay = v;
 			else
 				out->state = v;
 			break;

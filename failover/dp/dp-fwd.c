@@ -16,6 +16,10 @@
  *                  guest's device to start. Past --hold-ms the frames are
  *                  delivered anyway (dropped if there is no guest); back to
  *                  VF_ACTIVE they are dropped (counted).
+ * A pair with relay on (a migration's source) whose guest's device is
+ * stopped sends what arrives for it, and what it held, on to the
+ * destination's datapath (dp-relay.c); relayed frames a datapath takes
+ * wait for a guest whose device has not started yet, like a hold.
  * The state is read per burst, so a switch takes effect on the next burst.
  * Guest queues are dequeued on every pass, also when idle, so that the
  * RARP rte_vhost injects on VHOST_USER_SEND_RARP leaves promptly. When
@@ -47,6 +51,7 @@ struct dp_out {
 static struct dp_out out[DP_MAX_PAIRS];
 static int vids[DP_MAX_PAIRS];
 static int states[DP_MAX_PAIRS];
+static int relays[DP_MAX_PAIRS];
 
 static inline int
 lookup(const struct dp_table *t, const struct rte_ether_addr *a)
@@ -62,7 +67,7 @@ lookup(const struct dp_table *t, const struct rte_ether_addr *a)
 static bool hold_room;       /* the pool can spare mbufs for HOLD */
 
 /* What becomes of a frame for pair @i on this pass. */
-enum guest_path { TO_GUEST, HELD, NOT_VIRTIO, NO_GUEST };
+enum guest_path { TO_GUEST, HELD, NOT_VIRTIO, NO_GUEST, RELAY };
 
 static inline bool
 hold_expired(const struct dp_pair *p, uint64_t now)
@@ -75,6 +80,8 @@ guest_path(const struct dp_table *t, unsigned int i, uint64_t now)
 {
 	if (states[i] == DP_PAIR_VF_ACTIVE)
 		return NOT_VIRTIO;
+	if (vids[i] < 0 && relays[i])
+		return RELAY;	/* the VM stopped here and moves away (dp-relay.c) */
 	if (states[i] == DP_PAIR_HOLD && !hold_expired(t->pair[i], now))
 		return HELD;	/* also without a guest: it may come (migration) */
 	if (vids[i] < 0 && t->pair[i]->n_held > 0 && !hold_expired(t->pair[i], now))
@@ -90,6 +97,25 @@ out_add(unsigned int i, struct rte_mbuf *m)
 {
 	if (out[i].n < RTE_DIM(out[i].m))
 		out[i].m[out[i].n++] = m;
+}
+
+/* Relayed frames of this pass, sent after the guests' bursts. */
+static struct dp_out relay_out;
+
+static void tx_uplink(struct rte_mbuf **m, uint16_t n);
+
+static inline void
+relay_add(struct dp_pair *p, const struct rte_mbuf *m)
+{
+	struct rte_mbuf *w;
+
+	if (relay_out.n == RTE_DIM(relay_out.m)) {
+		tx_uplink(relay_out.m, relay_out.n);
+		relay_out.n = 0;
+	}
+	w = dp_relay_wrap(p, m);
+	if (w)
+		relay_out.m[relay_out.n++] = w;
 }
 
 /* Keep a reference to @m for pair @p (the caller frees its own). */
@@ -127,6 +153,11 @@ to_pair(const struct dp_table *t, unsigned int i, struct rte_mbuf *m, uint64_t n
 		if (count)
 			t->pair[i]->st.dropped_no_guest++;
 		break;
+	case RELAY:
+		/* Unicast only: the destination got its own copy of the rest. */
+		if (count)
+			relay_add(t->pair[i], m);
+		break;
 	}
 	return g;
 }
@@ -150,10 +181,14 @@ hold_pass(const struct dp_table *t, uint64_t now)
 		if (states[i] == DP_PAIR_HOLD && p->seen_state != DP_PAIR_HOLD)
 			p->hold_since = now;
 		p->seen_state = states[i];
-		any |= states[i] == DP_PAIR_HOLD;
+		any |= states[i] == DP_PAIR_HOLD || p->n_held > 0;
 		if (p->n_held == 0)
 			continue;
-		if (states[i] == DP_PAIR_VF_ACTIVE || (vids[i] < 0 && hold_expired(p, now))) {
+		if (states[i] != DP_PAIR_VF_ACTIVE && vids[i] < 0 && relays[i]) {
+			/* Held for a guest that stopped here and moves away. */
+			for (k = 0; k < p->n_held; k++)
+				relay_add(p, p->held[k]);
+		} else if (states[i] == DP_PAIR_VF_ACTIVE || (vids[i] < 0 && hold_expired(p, now))) {
 			p->st.dropped_hold += p->n_held;
 		} else if (vids[i] < 0) {
 			continue;	/* the guest's device has not started (yet) */
@@ -224,6 +259,44 @@ tx_uplink(struct rte_mbuf **m, uint16_t n)
 	}
 }
 
+/* A frame another datapath relayed (dp-relay.c): for a pair whose guest
+ * has not started yet (a migration destination before the VM resumes) it
+ * is kept like a hold, behind what was kept before, until the device
+ * starts; for one whose guest runs it goes the usual way. Never relayed
+ * again. */
+static void
+relay_in(const struct dp_table *t, struct rte_mbuf *m, uint64_t now)
+{
+	const struct rte_ether_hdr *eth;
+	struct dp_pair *p;
+	int j;
+
+	if (dp_relay_unwrap(m) < 0) {
+		dp.up.relay_bad++;
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	j = rte_is_multicast_ether_addr(&eth->dst_addr) ? -1 : lookup(t, &eth->dst_addr);
+	if (j < 0 || states[j] == DP_PAIR_VF_ACTIVE) {
+		dp.up.relay_unknown++;
+		return;
+	}
+	p = t->pair[j];
+	p->st.relayed_in++;
+	if (vids[j] >= 0) {
+		to_pair(t, j, m, now, true);
+		return;
+	}
+	if (p->n_held == 0 && states[j] != DP_PAIR_HOLD) {
+		p->hold_since = now;	/* a hold starts with the first one */
+		hold_room = rte_mempool_avail_count(dp.pool) > dp.n_mbufs / 2;
+	}
+	if (!hold_expired(p, now))
+		hold_add(p, m);
+	else
+		p->st.dropped_hold++;
+}
+
 static unsigned int
 from_uplink(const struct dp_table *t, uint64_t now)
 {
@@ -240,6 +313,10 @@ from_uplink(const struct dp_table *t, uint64_t now)
 		const struct rte_ether_hdr *eth =
 			rte_pktmbuf_mtod(pkts[k], const struct rte_ether_hdr *);
 
+		if (unlikely(dp_relay_is_relayed(eth))) {
+			relay_in(t, pkts[k], now);
+			continue;
+		}
 		if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
 			for (i = 0; i < t->n; i++)
 				to_pair(t, i, pkts[k], now, false);
@@ -252,6 +329,8 @@ from_uplink(const struct dp_table *t, uint64_t now)
 			to_pair(t, j, pkts[k], now, true);
 	}
 	flush_guests(t);
+	tx_uplink(relay_out.m, relay_out.n);
+	relay_out.n = 0;
 	rte_pktmbuf_free_bulk(pkts, nb);
 	return nb;
 }
@@ -380,8 +459,11 @@ dp_fwd_loop(void)
 		for (i = 0; i < t->n; i++) {
 			vids[i] = __atomic_load_n(&t->pair[i]->vid, __ATOMIC_ACQUIRE);
 			states[i] = __atomic_load_n(&t->pair[i]->state, __ATOMIC_ACQUIRE);
+			relays[i] = __atomic_load_n(&t->pair[i]->relay, __ATOMIC_ACQUIRE);
 		}
 		hold_pass(t, now);
+		tx_uplink(relay_out.m, relay_out.n);
+		relay_out.n = 0;
 		work = from_uplink(t, now);
 		for (i = 0; i < t->n; i++)
 			if (vids[i] >= 0)

@@ -219,7 +219,7 @@ dp_pair_del_all(void)
 
 int
 dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
-		  enum dp_pair_state *previous, char *err, size_t errlen)
+		  bool relay, enum dp_pair_state *previous, char *err, size_t errlen)
 {
 	struct dp_pair *p;
 	int ret = 0, claim;
@@ -232,6 +232,8 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		goto out;
 	}
 	*previous = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&p->relay, relay, __ATOMIC_ACQ_REL) != relay)
+		DP_LOG(INFO, "pair %s: relay %s", name, relay ? "on" : "off");
 	if (*previous == state)
 		goto out;
 	if (state != DP_PAIR_VF_ACTIVE) {

@@ -99,6 +99,11 @@ setup_port(uint16_t port)
 	if (ret < 0 && ret != -ENOTSUP)
 		DP_LOG(WARNING, "uplink port %u (%s): cannot enable all-multicast: %s",
 		       port, name, rte_strerror(-ret));
+	/* Relayed frames (dp-relay.c) leave with our own MAC and must fit. */
+	if (rte_eth_macaddr_get(port, &dp.uplink_mac) < 0)
+		rte_eth_random_addr(dp.uplink_mac.addr_bytes);
+	if (rte_eth_dev_get_mtu(port, &dp.uplink_mtu) < 0 || dp.uplink_mtu == 0)
+		dp.uplink_mtu = RTE_ETHER_MTU;
 	return 0;
 }
 

@@ -33,6 +33,9 @@ add_pair(struct rte_tel_data *d, const struct dp_pair *p)
 	rte_tel_data_add_dict_u64(d, "held", p->st.held);
 	rte_tel_data_add_dict_u64(d, "dropped_hold", p->st.dropped_hold);
 	rte_tel_data_add_dict_u64(d, "hold_expired", p->st.hold_expired);
+	rte_tel_data_add_dict_u64(d, "relayed_out", p->st.relayed_out);
+	rte_tel_data_add_dict_u64(d, "relayed_in", p->st.relayed_in);
+	rte_tel_data_add_dict_u64(d, "dropped_relay_mtu", p->st.dropped_relay_mtu);
 	rte_tel_data_add_dict_u64(d, "connects", p->connects);
 	rte_tel_data_add_dict_u64(d, "disconnects", p->disconnects);
 }
@@ -87,6 +90,8 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(c, "tx_full", dp.up.tx_full);
 	rte_tel_data_add_dict_u64(c, "dropped_unknown", dp.up.dropped_unknown);
 	rte_tel_data_add_dict_u64(c, "alloc_failed", dp.up.alloc_failed);
+	rte_tel_data_add_dict_u64(c, "relay_unknown", dp.up.relay_unknown);
+	rte_tel_data_add_dict_u64(c, "relay_bad", dp.up.relay_bad);
 	rte_tel_data_add_dict_u64(c, "mbufs_in_use", rte_mempool_in_use_count(dp.pool));
 	rte_tel_data_add_dict_u64(c, "reserve_mbufs_in_use", rte_mempool_in_use_count(dp.reserve));
 	rte_tel_data_add_dict_u64(c, "pool_exhausted", dp.reserve_episodes);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rte_common.h>
+
 #include <rte_ether.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -49,6 +51,9 @@ struct dp_pair_stats {
 	uint64_t dropped_hold;     /* held frames dropped: hold full, or the
 	                            * pair went back to vf / lost its guest */
 	uint64_t hold_expired;     /* holds that outlived --hold-ms */
+	uint64_t relayed_out;      /* relay on, no guest: sent to the relay group */
+	uint64_t relayed_in;       /* relayed by another datapath, taken here */
+	uint64_t dropped_relay_mtu; /* too big to relay on the uplink */
 };
 
 /* dp_pair.announce: RARP/GARP rounds requested: in virtio state only (a
@@ -66,6 +71,7 @@ struct dp_pair {
 	int vid;                   /* vhost device id or -1 (atomic) */
 	int state;                 /* enum dp_pair_state (atomic) */
 	uint32_t announce;         /* DP_ANNOUNCE_*: worker sends RARP/GARP (atomic) */
+	int relay;                 /* no guest: relay frames (dp-relay.c; atomic) */
 	/* Worker-only from here. */
 	bool announce_any;         /* these rounds go out in any state */
 	unsigned int announce_left;
@@ -93,7 +99,9 @@ struct dp_uplink_stats {
 	uint64_t tx;
 	uint64_t tx_full;          /* tx burst refused (freed) */
 	uint64_t dropped_unknown;  /* unicast for no pair */
-	uint64_t alloc_failed;     /* announcement frames not built */
+	uint64_t alloc_failed;     /* announcement/relay frames not built */
+	uint64_t relay_unknown;    /* relayed frames for no pair that takes them */
+	uint64_t relay_bad;        /* relay-group frames that do not parse */
 };
 
 struct dp_ctx {
@@ -110,6 +118,8 @@ struct dp_ctx {
 	uint16_t uplink_port;
 	bool uplink_bonded;
 	bool uplink_filter;        /* MAC filter works on the uplink */
+	struct rte_ether_addr uplink_mac;
+	uint16_t uplink_mtu;
 	unsigned int promisc_refs;
 	bool promisc_logged;
 	struct rte_mempool *pool;
@@ -162,7 +172,7 @@ int dp_pair_del(const char *name, char *err, size_t errlen);
  * only when the guest's virtio device starts (a migration destination
  * before the VM runs there). */
 int dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
-		      enum dp_pair_state *previous, char *err, size_t errlen);
+		      bool relay, enum dp_pair_state *previous, char *err, size_t errlen);
 void dp_pair_del_all(void);
 void dp_pair_announce_all(void);
 /* pair-announce: RARP/GARP rounds for one pair in any state. */
@@ -179,6 +189,16 @@ int dp_fwd_loop(void);
 unsigned int dp_announce_build(struct dp_pair *p, struct rte_mbuf **pkts,
 			       unsigned int max);
 void dp_announce_learn(struct dp_pair *p, const struct rte_mbuf *m);
+
+/* dp-relay.c: frames reaching a migration's source after the VM stopped
+ * there, sent on to the destination. */
+#define DP_RELAY_ETHERTYPE 0x88B6
+extern const struct rte_ether_addr dp_relay_group;
+bool dp_relay_is_relayed(const struct rte_ether_hdr *eth);
+/* A new frame wrapping @m for the relay group, or NULL (counted). */
+struct rte_mbuf *dp_relay_wrap(struct dp_pair *p, const struct rte_mbuf *m);
+/* Strip the wrapping in place: 0, or -1 if @m is no valid relayed frame. */
+int dp_relay_unwrap(struct rte_mbuf *m);
 
 /* dp-ctl.c: the control socket on a control thread. */
 int dp_ctl_start(void);

@@ -9,6 +9,7 @@ failover_dp_vfailover_dp_SOURCES = \
 	failover/dp/dp-pair.c \
 	failover/dp/dp-fwd.c \
 	failover/dp/dp-announce.c \
+	failover/dp/dp-relay.c \
 	failover/dp/dp-ctl.c \
 	failover/dp/dp-telemetry.c
 failover_dp_vfailover_dp_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)

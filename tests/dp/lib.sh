@@ -48,11 +48,13 @@ dp_setup() {
     DP_CTL=$DP_TMP/ctl.sock
 }
 
-# dp_start [extra dp options...]: start the datapath on lcore 1.
+# dp_start [extra dp options...]: start the datapath on lcore 1. A test
+# running a second one sets DP_INST (its file prefix and log name: the
+# default is dp, $DP_TMP/dp.log), DP_CTL and DP_UPLINK_ARGS around the call.
 dp_start() {
-    ip netns exec "$DP_NS" "$DP_BIN" -l 1 --no-huge -m 256 --file-prefix "$DP_NS-dp" \
+    ip netns exec "$DP_NS" "$DP_BIN" -l 1 --no-huge -m 256 --file-prefix "$DP_NS-${DP_INST:-dp}" \
         --no-pci -- --ctl "$DP_CTL" ${DP_UPLINK_ARGS:---uplink net_af_packet0,iface=vd,framecnt=8192} \
-        --vhost-dir "$DP_TMP" --vhost-owner '' "$@" >> "$DP_TMP/dp.log" 2>&1 &
+        --vhost-dir "$DP_TMP" --vhost-owner '' "$@" >> "$DP_TMP/${DP_INST:-dp}.log" 2>&1 &
     DP_PID=$!
     DP_PIDS+=("$DP_PID")
     for _ in $(seq 100); do
@@ -61,7 +63,7 @@ dp_start() {
         sleep 0.1
     done
     diag "vfailover-dp did not come up; log:"
-    sed 's/^/#   /' "$DP_TMP/dp.log"
+    sed 's/^/#   /' "$DP_TMP/${DP_INST:-dp}.log"
     return 1
 }
 

@@ -22,6 +22,7 @@ dist_check_SCRIPTS += \
 	tests/dp/test-dp-bond.sh \
 	tests/dp/test-dp-uplink.sh \
 	tests/dp/test-dp-hold.sh \
+	tests/dp/test-dp-relay.sh \
 	tests/dp/test-dp-rarp.sh
 TESTS += \
 	tests/dp/test-dp-forward.sh \
@@ -30,5 +31,6 @@ TESTS += \
 	tests/dp/test-dp-bond.sh \
 	tests/dp/test-dp-uplink.sh \
 	tests/dp/test-dp-hold.sh \
+	tests/dp/test-dp-relay.sh \
 	tests/dp/test-dp-rarp.sh
 endif

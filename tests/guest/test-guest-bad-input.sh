@@ -55,7 +55,9 @@ ok $? "no virtio device: clear error, exit 1 (rc=$rc)"
 ip -n "$VG_G" link set "$VG_VFA" address 02:00:00:00:00:42
 run_guest --vdev "$VIRTIO" --vdev "net_af_packet0,iface=$VG_VFA" -- --duration 1
 [ "$rc" = 0 ] && echo "$out" | grep -q "No VF carries MAC $VG_MAC yet"
-ok $? "no VF with the pair's MAC: runs on virtio, exit 0 (rc=$rc)"
+st=$?
+ok $st "no VF with the pair's MAC: runs on virtio, exit 0 (rc=$rc)"
+[ $st = 0 ] || diag "$(echo "$out" | tail -5)"
 
 # 6. Bad option value: one line, exit 2.
 run_guest --vdev "$VIRTIO" -- --mode bogus
