@@ -28,7 +28,7 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 31
+plan 33
 TB_VFAILOVER=1
 TB_STREAM_TAIL=${TB_STREAM_TAIL:-2}
 
@@ -122,7 +122,7 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=-
+    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=- relayed
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="${TB_MIG_WINDOW%% *}" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     if [ "$kind" != baseline ]; then
@@ -148,6 +148,10 @@ migrate() {
                       "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
         [ "${held:-0}" -ge 1 ] && [ "$dropped" = 0 ]
         ok $? "$kind: the source held the guest's frames while its VF left and delivered them after the unplug (dropped for the hold: ${dropped:-?})"
+        # What reached the source after the VM stopped there went on to the
+        # destination's datapath (relay), which took all of it.
+        relayed=$(jq -r '[.domains[] | select(.released) | .timeline[] | .what | select(startswith("ua-backup0: datapath counters at release ")) | ltrimstr("ua-backup0: datapath counters at release ") | fromjson | "\(.relayed_out) \(.dropped_no_guest)"] | last // empty' \
+                      "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
         # The destination joined the VF with the mirror: the datapath kept
         # delivering the guest's frames on virtio until the guest sent
         # through the VF (not the 60 s bound).
@@ -160,9 +164,12 @@ migrate() {
         done
         join=$(rel_us "$(dst_tl 'select(.what | test("frames for the VF also go to the datapath"))')")
         letgo=$(rel_us "$letgo")
-        local dpstate dst_held dst_dropped
-        read -r dpstate dst_held dst_dropped < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
-            jq -r '"\(.pair.state) \(.pair.counters.held) \(.pair.counters.dropped_hold)"')
+        local dpstate dst_held dst_dropped relayed_in
+        read -r dpstate dst_held dst_dropped relayed_in < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
+            jq -r '"\(.pair.state) \(.pair.counters.held) \(.pair.counters.dropped_hold) \(.pair.counters.relayed_in)"')
+        local relayed_out=${relayed%% *} src_no_guest=${relayed##* }
+        [ -n "$relayed" ] && [ "$relayed_in" = "$relayed_out" ]
+        ok $? "$kind: the source relayed what reached it after the VM stopped ($relayed_out frames, dropped for no guest: ${src_no_guest:-?}); $dst took ${relayed_in:-?}"
         [ "$join" != - ] && [ "$letgo" != - ] && [ "$dpstate" = vf ] &&
             ! tb_exec "$dst" nft list table netdev "vfailover-$TB_HOST_BRIDGE" 2>/dev/null | grep -q "dup to"
         ok $? "$kind: $dst joined the VF with a copy to the datapath until the guest sent through it (from ${join}s to ${letgo}s; then datapath state ${dpstate:-?}, no copy left)"
