@@ -271,13 +271,20 @@ relay_in(const struct dp_table *t, struct rte_mbuf *m, uint64_t now)
 	struct dp_pair *p;
 	int j;
 
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (rte_is_same_ether_addr(&eth->src_addr, &dp.uplink_mac)) {
+		dp.up.relay_unknown++;	/* our own, come back (a loop) */
+		return;
+	}
 	if (dp_relay_unwrap(m) < 0) {
 		dp.up.relay_bad++;
 		return;
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	j = rte_is_multicast_ether_addr(&eth->dst_addr) ? -1 : lookup(t, &eth->dst_addr);
-	if (j < 0 || states[j] == DP_PAIR_VF_ACTIVE) {
+	/* A pair that relays itself is a source: taking the frame would send
+	 * it round again. */
+	if (j < 0 || states[j] == DP_PAIR_VF_ACTIVE || relays[j]) {
 		dp.up.relay_unknown++;
 		return;
 	}

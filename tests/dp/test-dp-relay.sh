@@ -14,7 +14,7 @@
 dp_require
 command -v bridge >/dev/null || skip_all "iproute2's bridge missing"
 dp_setup
-plan 15
+plan 16
 
 GMAC=52:54:00:dd:00:71
 WMAC=02:00:00:ee:00:72
@@ -146,6 +146,18 @@ raw_send "${GROUP}${WMAC//:/}88b6565201000010${inner}"
 bad_seen() { [ "$(on_b dp_uplink_counter relay_bad)" -gt "$u0" ] && [ "$(on_b dp_uplink_counter relay_unknown)" -gt "$k0" ]; }
 wait_until 10 bad_seen
 ok $? "B: a malformed relay frame and one for an unknown MAC are counted (relay_bad, relay_unknown)"
+# A relayed frame that comes back to its sender (a loop in the network) is
+# not taken, even by a pair that would: A's vm1 has no guest and relays.
+on_a dp_call '{"command":"pair-set-state","name":"vm1","state":"virtio","relay":"on"}' >/dev/null
+a0=$(snap_a); k0=$(on_a dp_uplink_counter relay_unknown)
+AMAC=$(ip -n "$DP_NS" -br link show vd | awk '{print $3}')
+raw_send "${GROUP}${AMAC//:/}88b6565201000040${GMAC//:/}${WMAC//:/}88b5"
+own_seen() { [ "$(on_a dp_uplink_counter relay_unknown)" -gt "$k0" ]; }
+wait_until 10 own_seen
+st=$?
+a1=$(snap_a)
+ok "$([ $st = 0 ] && [ "$(dp_delta "$a0" "$a1" relayed_in)" = 0 ] && [ "$(dp_delta "$a0" "$a1" relayed_out)" = 0 ]; echo $?)" \
+    "A ignores its own relayed frame come back (relayed in $(dp_delta "$a0" "$a1" relayed_in), out $(dp_delta "$a0" "$a1" relayed_out))"
 ok "$(on_b dp_call '{"command":"pair-set-state","name":"vm1","state":"virtio","relay":"maybe"}' >/dev/null; [ $? != 0 ]; echo $?)" \
     "pair-set-state refuses relay 'maybe'"
 
