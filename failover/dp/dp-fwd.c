@@ -104,15 +104,20 @@ static struct dp_out relay_out;
 
 static void tx_uplink(struct rte_mbuf **m, uint16_t n);
 
+static void
+relay_flush(void)
+{
+	tx_uplink(relay_out.m, relay_out.n);
+	relay_out.n = 0;
+}
+
 static inline void
 relay_add(struct dp_pair *p, const struct rte_mbuf *m)
 {
 	struct rte_mbuf *w;
 
-	if (relay_out.n == RTE_DIM(relay_out.m)) {
-		tx_uplink(relay_out.m, relay_out.n);
-		relay_out.n = 0;
-	}
+	if (relay_out.n == RTE_DIM(relay_out.m))
+		relay_flush();
 	w = dp_relay_wrap(p, m);
 	if (w)
 		relay_out.m[relay_out.n++] = w;
@@ -336,8 +341,7 @@ from_uplink(const struct dp_table *t, uint64_t now)
 			to_pair(t, j, pkts[k], now, true);
 	}
 	flush_guests(t);
-	tx_uplink(relay_out.m, relay_out.n);
-	relay_out.n = 0;
+	relay_flush();
 	rte_pktmbuf_free_bulk(pkts, nb);
 	return nb;
 }
@@ -469,8 +473,7 @@ dp_fwd_loop(void)
 			relays[i] = __atomic_load_n(&t->pair[i]->relay, __ATOMIC_ACQUIRE);
 		}
 		hold_pass(t, now);
-		tx_uplink(relay_out.m, relay_out.n);
-		relay_out.n = 0;
+		relay_flush();
 		work = from_uplink(t, now);
 		for (i = 0; i < t->n; i++)
 			if (vids[i] >= 0)

@@ -174,3 +174,18 @@ traffic_field() {
 traffic_lines() {
     grep -E "^($2) " "$DP_TMP/$1.out" | tr '\n' ' '
 }
+
+# dp_wire_send GUEST_MAC WIRE_MAC N FIRST [PAYLOAD_BYTES]: N dp-traffic
+# stream-1 frames (seq FIRST...) for the guest, written on the wire (vw) by a
+# raw socket: what a peer on the network sends while no dp-traffic runs.
+dp_wire_send() {
+    ip netns exec "$DP_NS" python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("vw", 0))
+g, w = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])
+for i in range(int(sys.argv[4]), int(sys.argv[4]) + int(sys.argv[3])):
+    f = g + w + struct.pack("!H", 0x88b5) + struct.pack("<III", 0x56464450, 1, i)
+    s.send(f.ljust(14 + int(sys.argv[5]), b"\0"))
+' "$1" "$2" "$3" "$4" "${5:-46}"
+}

@@ -74,17 +74,7 @@ dp_wait_connected vm1 no
 #     arrives before the device started waits behind it.
 s0=$(dp_snap vm1)
 state hold > /dev/null
-wire_send() {   # wire_send N FIRST: N stream-1 frames for the guest from the wire
-    ip netns exec "$DP_NS" python3 -c '
-import socket, struct, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("vw", 0))
-g, w = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])
-for i in range(int(sys.argv[4]), int(sys.argv[4]) + int(sys.argv[3])):
-    f = g + w + struct.pack("!H", 0x88b5) + struct.pack("<III", 0x56464450, 1, i)
-    s.send(f.ljust(60, b"\0"))
-' "$GMAC" "$WMAC" "$1" "$2"
-}
+wire_send() { dp_wire_send "$GMAC" "$WMAC" "$@"; }
 wire_send 50 0
 wait_until 20 held_at_least 50
 s1=$(dp_snap vm1)

@@ -38,18 +38,7 @@ CTL_B=$DP_TMP/b.sock
 on_a() { DP_CTL=$CTL_A "$@"; }
 on_b() { DP_CTL=$CTL_B "$@"; }
 wait_until() { local n=$(($1 * 10)); shift; while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
-# wire_send N FIRST [PAYLOAD_BYTES]: N stream-1 frames for the guest from the wire.
-wire_send() {
-    ip netns exec "$DP_NS" python3 -c '
-import socket, struct, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("vw", 0))
-g, w = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])
-for i in range(int(sys.argv[4]), int(sys.argv[4]) + int(sys.argv[3])):
-    f = g + w + struct.pack("!H", 0x88b5) + struct.pack("<III", 0x56464450, 1, i)
-    s.send(f.ljust(14 + int(sys.argv[5]), b"\0"))
-' "$GMAC" "$WMAC" "$1" "$2" "${3:-46}"
-}
+wire_send() { dp_wire_send "$GMAC" "$WMAC" "$@"; }   # N FIRST [PAYLOAD_BYTES]
 # raw_send HEX: one frame from the wire.
 raw_send() {
     ip netns exec "$DP_NS" python3 -c '
