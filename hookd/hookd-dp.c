@@ -200,7 +200,7 @@ hookd_dp_port_set_state(HookdDp *dp, const char *domain, const HookdPair *pair)
      * network learnt that it runs on the destination, the datapath relays
      * what still arrives for it to the destination's datapath (which keeps
      * it until the VM runs there) instead of dropping it. */
-    if (pair->migrating)
+    if (pair->migrating || pair->dp_relay)
         json_object_set_string_member(req, "relay", "on");
     if (!dp_call(dp, req, &error)) {
         g_warning("domain %s: interface %s: datapath state not set: %s", domain, pair->alias,

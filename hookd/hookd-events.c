@@ -349,6 +349,23 @@ move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState st
     move(d, dom, alias ? hookd_domain_find_pair(dom, alias) : NULL, state, reason);
 }
 
+/* Registry locked: source, QEMU's migration of the domain began (or it
+ * failed: @on FALSE): every pair's datapath relays to the destination what
+ * arrives for the VM once QEMU stopped it here (hookd-dp.c). */
+static void
+outgoing_relay(HookdDaemon *d, HookdDomain *dom, gboolean on)
+{
+    guint i;
+
+    for (i = 0; i < dom->pairs->len; i++) {
+        HookdPair *p = g_ptr_array_index(dom->pairs, i);
+        if (p->dp_relay == on)
+            continue;
+        p->dp_relay = on;
+        hookd_dp_port_set_state(d->dp, dom->name, p);
+    }
+}
+
 void
 hookd_events_migration_failed(HookdDaemon *d, HookdDomain *dom, const char *reason)
 {
@@ -356,6 +373,7 @@ hookd_events_migration_failed(HookdDaemon *d, HookdDomain *dom, const char *reas
     gboolean plug = FALSE, changed = FALSE;
     guint i;
 
+    outgoing_relay(d, dom, FALSE);
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
         if (!p->migrating)
@@ -622,6 +640,8 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
          * MIGRATED comes 50-100 ms later: act on whichever is first. */
         if (dom->incoming)
             hookd_events_incoming_resumed(d, dom, "QEMU resumed the domain here");
+        else
+            outgoing_relay(d, dom, FALSE);  /* it runs here (again): a snapshot, a failed migration */
     } else if (strcmp(event, "UNPLUG_PRIMARY") == 0 && p && g_strcmp0(p->vf_alias, dev) == 0) {
         /* Source, migration start: QEMU asks the guest to unplug the VF:
          * the datapath holds the guest's frames until it let go. */
@@ -639,8 +659,12 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
         if (strcmp(dev, "completed") == 0)
             incoming_source_stopped(d, dom);
     } else if (migration && dev) {
-        /* Source: "wait-unplug" until the guest acknowledged the unplug,
-         * then "active"; "failed"/"cancelled" make QEMU re-plug the VF. */
+        /* Source: "setup", "wait-unplug" until the guest acknowledged the
+         * unplug, then "active"; "failed"/"cancelled" make QEMU re-plug
+         * the VF. */
+        if (strcmp(dev, "setup") == 0 || strcmp(dev, "wait-unplug") == 0 ||
+            strcmp(dev, "active") == 0)
+            outgoing_relay(d, dom, TRUE);
         if (strcmp(dev, "active") == 0 || strcmp(dev, "pre-switchover") == 0 ||
             strcmp(dev, "device") == 0 || strcmp(dev, "completed") == 0)
             migration_unplugged(d, dom, "the guest released the VF: the migration left wait-unplug");

@@ -60,6 +60,11 @@ typedef struct {
      * datapath claims and announces the MAC now and holds what arrives
      * until the VM runs here. In memory only. */
     gboolean dp_catching;
+    /* Source: the domain migrates away (QEMU's MIGRATION began here), VF
+     * or not: the datapath relays what still arrives for the MAC once QEMU
+     * stopped the VM, to the destination's datapath (`relay`, with
+     * `migrating`). Cleared when the migration fails. In memory only. */
+    gboolean dp_relay;
     /* A managed migration asked libvirt to detach the VF; DEVICE_REMOVED
      * (or its failure) has not come yet. In memory only. */
     gboolean vf_detaching;

@@ -175,8 +175,10 @@ rb_check_runs_on() {
     # The standby works too: QEMU (a vhost-user client with <reconnect>)
     # is back on a restarted datapath, and a link the source's dead
     # datapath took down with the migration was set up again (hookd).
-    wait_for 30 rb_standby_connected "$h" "$name"
-    ok $? "$label: the guest's virtio standby is connected to $h's datapath (connected=$(rb_standby "$h" "$name"))"
+    # No relay left on either (the source relays only while the VM
+    # migrates away).
+    wait_for 30 rb_standby_connected "$h" "$name" && [ "$(rb_relay "$h" "$name")" = false ]
+    ok $? "$label: the guest's virtio standby is connected to $h's datapath, relay off (connected=$(rb_standby "$h" "$name"), relay=$(rb_relay "$h" "$name"))"
 }
 
 # rb_standby HOST NAME: the "connected" flag of NAME's vhost-user port on
@@ -186,3 +188,7 @@ rb_standby() {
         jq -r --arg n "$2:ua-backup0" '[.. | objects | select(.name? == $n) | .connected | tostring] | first // "none"'
 }
 rb_standby_connected() { [ "$(rb_standby "$1" "$2")" = true ]; }
+# rb_relay HOST NAME: the "relay" flag of NAME's datapath pair on HOST.
+rb_relay() {
+    tb_dp_call "$1" '{"command":"stats","name":"'"$2"':ua-backup0"}' 2>/dev/null | jq -r '.pair.relay // "none"'
+}
