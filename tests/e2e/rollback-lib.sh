@@ -190,5 +190,5 @@ rb_standby() {
 rb_standby_connected() { [ "$(rb_standby "$1" "$2")" = true ]; }
 # rb_relay HOST NAME: the "relay" flag of NAME's datapath pair on HOST.
 rb_relay() {
-    tb_dp_call "$1" '{"command":"stats","name":"'"$2"':ua-backup0"}' 2>/dev/null | jq -r '.pair.relay // "none"'
+    tb_dp_call "$1" '{"command":"stats","name":"'"$2"':ua-backup0"}' 2>/dev/null | jq -r 'if .pair.relay == null then "none" else (.pair.relay | tostring) end'
 }
