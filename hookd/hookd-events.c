@@ -349,9 +349,10 @@ move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState st
     move(d, dom, alias ? hookd_domain_find_pair(dom, alias) : NULL, state, reason);
 }
 
-/* Registry locked: source, QEMU's migration of the domain began (or it
- * failed: @on FALSE): every pair's datapath relays to the destination what
- * arrives for the VM once QEMU stopped it here (hookd-dp.c). */
+/* Registry locked: source, QEMU's migration of the domain began: every
+ * pair's datapath relays to the destination what arrives for the VM once
+ * QEMU stopped it here (hookd-dp.c); @on FALSE when the migration failed
+ * or the domain runs here again. */
 static void
 outgoing_relay(HookdDaemon *d, HookdDomain *dom, gboolean on)
 {
