@@ -40,13 +40,6 @@ struct dp_relay_hdr {
 #define DP_RELAY_VERSION 1
 #define DP_RELAY_OVERHEAD (sizeof(struct rte_ether_hdr) + sizeof(struct dp_relay_hdr))
 
-bool
-dp_relay_is_relayed(const struct rte_ether_hdr *eth)
-{
-	return eth->ether_type == RTE_BE16(DP_RELAY_ETHERTYPE) &&
-	       rte_is_same_ether_addr(&eth->dst_addr, &dp_relay_group);
-}
-
 struct rte_mbuf *
 dp_relay_wrap(struct dp_pair *p, const struct rte_mbuf *m)
 {

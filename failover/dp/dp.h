@@ -10,8 +10,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <rte_common.h>
-
 #include <rte_ether.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -194,7 +192,13 @@ void dp_announce_learn(struct dp_pair *p, const struct rte_mbuf *m);
  * there, sent on to the destination. */
 #define DP_RELAY_ETHERTYPE 0x88B6
 extern const struct rte_ether_addr dp_relay_group;
-bool dp_relay_is_relayed(const struct rte_ether_hdr *eth);
+/* Checked on every frame from the uplink: inline, ethertype first. */
+static inline bool
+dp_relay_is_relayed(const struct rte_ether_hdr *eth)
+{
+	return eth->ether_type == RTE_BE16(DP_RELAY_ETHERTYPE) &&
+	       rte_is_same_ether_addr(&eth->dst_addr, &dp_relay_group);
+}
 /* A new frame wrapping @m for the relay group, or NULL (counted). */
 struct rte_mbuf *dp_relay_wrap(struct dp_pair *p, const struct rte_mbuf *m);
 /* Strip the wrapping in place: 0, or -1 if @m is no valid relayed frame. */

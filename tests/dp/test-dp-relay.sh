@@ -102,10 +102,9 @@ on_b dp_wait_connected vm1
 traffic_go tb
 # B announced the MAC when its guest's device started: the bridge sends to
 # B now. The relay covers the moment before that: teach the bridge A again
-# once B's rounds are over (50+100+200 ms).
-sleep 0.6
+# once B's three rounds are out.
+wait_until 10 at_least snap_b "$b0" announces 3
 on_a dp_call '{"command":"pair-announce","name":"vm1"}' >/dev/null
-sleep 0.1
 wait_until 10 fdb_on_a
 wire_send 20 70
 traffic_wait tb

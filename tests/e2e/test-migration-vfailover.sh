@@ -122,7 +122,7 @@ migrate() {
         [ "$(tb_result rev_ok_before "$res")" -gt 0 ] && [ "$(tb_result rev_ok_after "$res")" -gt 0 ] &&
         [ "$(tb_result window_ms "$res")" != 0.0 ]
     ok $? "$kind: $src -> $dst: stream measured (window $(tb_result window_ms "$res") ms)"
-    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=- relayed
+    local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")
     unplug=$(awk -v u="$unplug" -v s="${TB_MIG_WINDOW%% *}" 'BEGIN { if (u == "" || s == "") print "-"; else printf "%+.2f", u - s }')
     if [ "$kind" != baseline ]; then
@@ -141,17 +141,14 @@ migrate() {
         # The source held the guest's frames while its VF was leaving
         # (SWITCHING: datapath "hold", steering cleared) and delivered them
         # once the unplug completed; none were dropped for it.
-        local held dropped
+        local held dropped relayed_out src_no_guest
         held=$(jq -r '[.domains[] | select(.released) | .timeline[] | select(.what | test("the datapath delivers what it held"))] | length' \
                    "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
-        dropped=$(jq -r '[.domains[] | select(.released) | .timeline[] | .what | select(startswith("ua-backup0: datapath counters at release ")) | ltrimstr("ua-backup0: datapath counters at release ") | fromjson | .dropped_hold] | last // empty' \
+        # The source's datapath counters, kept on its timeline at release.
+        read -r dropped relayed_out src_no_guest < <(jq -r '[.domains[] | select(.released) | .timeline[] | .what | select(startswith("ua-backup0: datapath counters at release ")) | ltrimstr("ua-backup0: datapath counters at release ") | fromjson | "\(.dropped_hold) \(.relayed_out) \(.dropped_no_guest)"] | last // empty' \
                       "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
         [ "${held:-0}" -ge 1 ] && [ "$dropped" = 0 ]
         ok $? "$kind: the source held the guest's frames while its VF left and delivered them after the unplug (dropped for the hold: ${dropped:-?})"
-        # What reached the source after the VM stopped there went on to the
-        # destination's datapath (relay), which took all of it.
-        relayed=$(jq -r '[.domains[] | select(.released) | .timeline[] | .what | select(startswith("ua-backup0: datapath counters at release ")) | ltrimstr("ua-backup0: datapath counters at release ") | fromjson | "\(.relayed_out) \(.dropped_no_guest)"] | last // empty' \
-                      "$TB_DIR/$name.mig.$n.src-pairs" 2>/dev/null)
         # The destination joined the VF with the mirror: the datapath kept
         # delivering the guest's frames on virtio until the guest sent
         # through the VF (not the 60 s bound).
@@ -167,8 +164,10 @@ migrate() {
         local dpstate dst_held dst_dropped relayed_in
         read -r dpstate dst_held dst_dropped relayed_in < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
             jq -r '"\(.pair.state) \(.pair.counters.held) \(.pair.counters.dropped_hold) \(.pair.counters.relayed_in)"')
-        local relayed_out=${relayed%% *} src_no_guest=${relayed##* }
-        [ -n "$relayed" ] && [ "$relayed_in" = "$relayed_out" ]
+        # What reached the source after the VM stopped there (100 pps and a
+        # downtime of 100 ms or more: some always does) went on to the
+        # destination's datapath, which took all of it.
+        [ "${relayed_out:-0}" -ge 1 ] && [ "$relayed_in" = "$relayed_out" ]
         ok $? "$kind: the source relayed what reached it after the VM stopped ($relayed_out frames, dropped for no guest: ${src_no_guest:-?}); $dst took ${relayed_in:-?}"
         [ "$join" != - ] && [ "$letgo" != - ] && [ "$dpstate" = vf ] &&
             ! tb_exec "$dst" nft list table netdev "vfailover-$TB_HOST_BRIDGE" 2>/dev/null | grep -q "dup to"
