@@ -112,7 +112,8 @@ if [ $baseline = 1 ]; then
 fi
 
 say "packets lost per migration (100 pps each way; fwd = peer->guest, rev = guest->peer;"
-echo "   lost_out = lost outside QEMU's stop-and-copy window; native, managed = with vfailover)"
+echo "   lost_out = lost outside QEMU's stop-and-copy window; in_guest = rev packets the guest's"
+echo "   own kernel dropped (its VF driver closing: no host sees them); native, managed = with vfailover)"
 echo "$table"
 echo
 echo "lost_outside_downtime (vfailover, worst migration): $worst_vfo"

@@ -52,7 +52,7 @@ step B A
 # The guest's view, for the record.
 grep -a 'vf-guest: \(slaves\|link\)' "$(tb_console "$name")" | tail -n 12 | sed 's/^/# console: /'
 diag "baseline without vfailover (loss: packets; fwd = peer->guest, rev = guest->peer;"
-diag "lost_out = lost outside QEMU's STOP..RESUME window):"
+diag "lost_out = lost outside QEMU's STOP..RESUME window; in_guest = rev packets the guest's own kernel dropped):"
 echo "$table" | sed 's/^/# /'
 
 dir=$TB_DIR

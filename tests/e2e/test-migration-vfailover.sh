@@ -272,7 +272,8 @@ for h in A B; do
 done
 diag "timing relative to QEMU's STOP (QEMU events, hookd timelines, guest console; host clock):"
 echo "$timing" | sed '/^$/d; s/^/#   /'
-diag "loss (packets; fwd = peer->guest, rev = guest->peer; lost_out = outside QEMU's STOP..RESUME):"
+diag "loss (packets; fwd = peer->guest, rev = guest->peer; lost_out = outside QEMU's STOP..RESUME;"
+diag "in_guest = rev packets the guest's own kernel dropped, e.g. its e1000e driver while it is unplugged):"
 diag "baseline (no vfailover):"
 echo "$btable" | sed 's/^/#   /'
 diag "vfailover (native mode, then managed mode):"

@@ -14,6 +14,10 @@
 #                     owns the MAC); without it the guest stays unaddressed
 #   vf.port=N         UDP port of the vf-stream reflector (default 7100)
 #   vf.stream=0       do not start the reflector
+#   vf.trace=1        print every skb the kernel drops (tracepoint
+#                     skb:kfree_skb: where and why) on the console as
+#                     "vf-guest: drop ..." (to find losses inside the guest);
+#   vf.trace=stack    the same with each IPv4 drop's kernel stack
 # Console markers (grep the serial log): "vf-guest: modules loaded",
 # "vf-guest: ready master=IF ip=ADDR", "vf-guest: slaves master=IF
 # standby=IF primary=IF|- mac=MAC" (printed again on every change),
@@ -36,14 +40,33 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 echo "vf-guest: init started"
 
-ip=""; port=7100; stream=1
+ip=""; port=7100; stream=1; trace=0
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         vf.ip=*) ip=${arg#vf.ip=} ;;
         vf.port=*) port=${arg#vf.port=} ;;
         vf.stream=*) stream=${arg#vf.stream=} ;;
+        vf.trace=*) trace=${arg#vf.trace=} ;;
     esac
 done
+
+if [ "$trace" = 1 ] || [ "$trace" = stack ]; then
+    t=/sys/kernel/tracing
+    mount -t tracefs tracefs $t 2>/dev/null
+    # Not the frames net_failover refuses on the standby while a primary
+    # is registered (UNHANDLED_PROTO): they are expected and many.
+    e=$t/events/skb/kfree_skb
+    n=$(sed -n 's/.*{ *\([0-9]*\), *"UNHANDLED_PROTO" *}.*/\1/p' $e/format 2>/dev/null)
+    f=${n:+reason != $n}
+    [ -n "$f" ] && echo "$f" > $e/filter
+    [ "$trace" = stack ] && echo "stacktrace if protocol == 2048${f:+ && $f}" > $e/trigger
+    if echo 1 > $e/enable 2>/dev/null; then
+        while read -r l; do echo "vf-guest: drop $l"; done < $t/trace_pipe &
+        echo "vf-guest: tracing dropped skbs"
+    else
+        echo "vf-guest: vf.trace=1 but no skb:kfree_skb tracepoint"
+    fi
+fi
 
 for m in $(cat /etc/vf-modules); do
     insmod /lib/modules/$m.ko || echo "vf-guest: insmod $m failed"

@@ -56,7 +56,9 @@
 #                             epoch seconds from QEMU's events) and
 #                             TB_MIG_DOWNTIME_MS / TB_MIG_TOTAL_MS
 #   tb_stream_migrate SRC DST NAME [LABEL [ARGS...]]  tb_migrate with
-#                             vf-stream running; sets TB_STREAM_RESULT
+#                             vf-stream running; sets TB_STREAM_RESULT (its
+#                             label line ends in rev_dropped_in_guest=N
+#                             when the guest traces its drops)
 #   tb_result KEY [RESULT]    one value of a vf-stream result line
 #   tb_vf_attach HOST NAME / tb_vf_detach HOST NAME  hot-plug / unplug the
 #                             e1000e VF stand-in (alias ua-vf0, guest's MAC)
@@ -65,6 +67,9 @@
 # TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
 # TB_GUEST_IP TB_PREFIXLEN TB_STREAM (vf-stream binary for the peer side).
 # TB_DP_ARGS: extra vfailover-dp options for every host (e.g. "--hold-ms 1").
+# TB_GUEST_CMDLINE: extra guest kernel arguments (default "vf.trace=stack":
+# the guest prints what its kernel drops, see tests/lib/guest-image.sh and
+# tb_guest_tx_drops; set it empty for none).
 # Teardown prints a TAP diagnostic for each guest whose kernel oopsed. After
 # a live migration under QEMU < 9.0 (TCG) that is QEMU's bug (doc/testbed.md,
 # "Guest memory lost by TCG migrations") and, when VFAILOVER_RERUN_MARK
@@ -87,6 +92,8 @@ TB_PEER_IP=198.18.0.1
 TB_PREFIXLEN=15
 TB_GUEST_IP=${TB_GUEST_IP:-198.18.0.10}
 TB_STREAM_PORT=7100
+# Guests report the packets their own kernel drops (tb_guest_tx_drops).
+TB_GUEST_CMDLINE=${TB_GUEST_CMDLINE-vf.trace=stack}
 
 _tb_top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 _tb_top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -611,7 +618,7 @@ tb_guest_xml() {
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>$GUEST_KERNEL</kernel>
     <initrd>$GUEST_INITRD</initrd>
-    <cmdline>console=ttyS0 panic=-1 vf.ip=$TB_GUEST_IP/$TB_PREFIXLEN vf.port=$TB_STREAM_PORT</cmdline>
+    <cmdline>console=ttyS0 panic=-1 vf.ip=$TB_GUEST_IP/$TB_PREFIXLEN vf.port=$TB_STREAM_PORT${TB_GUEST_CMDLINE:+ $TB_GUEST_CMDLINE}</cmdline>
   </os>
   <features><acpi/></features>
   <clock offset='utc'/>
@@ -712,6 +719,42 @@ tb_guest_oops() {
 }
 
 tb_note_migrated() { echo "$1" >> "$TB_DIR/migrated"; }
+
+# tb_guest_tx_drops NAME [FROM_LINE]: the IPv4 packets the guest's own
+# kernel dropped while the stream reflector sent them (a kfree_skb whose
+# stack holds udp_sendmsg and no receive path), from the guest's console after FROM_LINE; needs
+# the guest booted with vf.trace=stack (TB_GUEST_CMDLINE). Prints "N" and,
+# when N > 0, the dropping functions with their counts ("2
+# e1000_xmit_frame:2"). Such a packet never left the guest: no host saw it.
+tb_guest_tx_drops() {
+    local from=${2:-0}
+    tail -n +"$((from + 1))" "$(tb_console "$1")" 2>/dev/null | tr -d '\r' | awk '
+        function flush() {
+            if (ev && tx == 1) { n++; by[fn]++ }
+            ev = 0; tx = 0; fn = "?"
+        }
+        /vf-guest: drop .*kfree_skb: / {
+            flush()
+            ev = ($0 ~ /vf-guest: drop vf-stream-[0-9]+ / && $0 ~ /protocol=2048 /)
+            next
+        }
+        ev && match($0, /vf-guest: drop => [A-Za-z0-9_.]+/) {
+            f = substr($0, RSTART + 18, RLENGTH - 18)
+            if (f == "udp_sendmsg" && tx == 0) tx = 1
+            # Received and dropped in softirq work run inside the send.
+            if (f ~ /^(net_rx_action|__netif_receive_skb|__netif_receive_skb_core)/) tx = -1
+            if (fn == "?" && f != "trace_event_raw_event_kfree_skb" && f != "kfree_skb_reason" &&
+                f != "kfree_skb")
+                fn = f
+        }
+        END {
+            flush()
+            printf "%d", n
+            sep = " "
+            for (f in by) { printf "%s%s:%d", sep, f, by[f]; sep = "," }
+            print ""
+        }'
+}
 
 # QEMU before 9.0 loses guest writes during a live migration under TCG: the
 # fast path of its dirty-bitmap sync clears the migration's dirty bits
@@ -839,7 +882,7 @@ tb_wait_guest_ready() {
 # called with SRC DST NAME just before / after the migration (e.g. the
 # managed mode's VF detach and re-attach).
 tb_stream_migrate() {
-    local src=$1 dst=$2 name=$3 label=${4:-$1->$2} base pid from rc i
+    local src=$1 dst=$2 name=$3 label=${4:-$1->$2} base pid from rc i drops
     shift 3
     [ $# -gt 0 ] && shift
     base=$TB_DIR/$name.stream.$((_tb_mig_count + 1))
@@ -881,6 +924,15 @@ tb_stream_migrate() {
     echo "${TB_MIG_WINDOW:-}" > "$base.window"
     TB_STREAM_RESULT=$("$TB_STREAM" analyze --raw "$base.raw" --label "$label" \
                          --window-file "$base.window" --gaps 2>&1)
+    # The guest's own drops of its packets (they never reached a host).
+    case " ${TB_GUEST_CMDLINE:-} " in
+        *" vf.trace=stack "*)
+            drops=$(tb_guest_tx_drops "$name" "$from")
+            [ "${drops%% *}" != 0 ] &&
+                TB_STREAM_RESULT="vf-stream: the guest's kernel dropped ${drops%% *} of its packets: ${drops#* }
+$TB_STREAM_RESULT"
+            TB_STREAM_RESULT=$(echo "$TB_STREAM_RESULT" | sed "/^vf-stream: label=/s/\$/ rev_dropped_in_guest=${drops%% *}/") ;;
+    esac
     echo "$TB_STREAM_RESULT"
     return $rc
 }
@@ -924,16 +976,18 @@ tb_result() {
 }
 
 tb_loss_table_header() {
-    printf '%-10s %8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' migration fwd_sent fwd_lost \
-        rev_sent rev_lost lost_out fwd_gap_ms rev_gap_ms window_ms downtime migrate_ms
+    printf '%-10s %8s %8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' migration fwd_sent fwd_lost \
+        rev_sent rev_lost lost_out in_guest fwd_gap_ms rev_gap_ms window_ms downtime migrate_ms
 }
 
 # tb_loss_table_row [RESULT]: after tb_stream_migrate.
 tb_loss_table_row() {
     local r=${1:-$TB_STREAM_RESULT}
-    printf '%-10s %8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' "$(tb_result label "$r")" \
+    local g
+    g=$(tb_result rev_dropped_in_guest "$r")
+    printf '%-10s %8s %8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' "$(tb_result label "$r")" \
         "$(tb_result fwd_sent "$r")" "$(tb_result fwd_lost "$r")" "$(tb_result rev_sent "$r")" \
-        "$(tb_result rev_lost "$r")" "$(tb_result lost_outside "$r")" \
+        "$(tb_result rev_lost "$r")" "$(tb_result lost_outside "$r")" "${g:--}" \
         "$(tb_result fwd_longest_gap_ms "$r")" "$(tb_result rev_longest_gap_ms "$r")" \
         "$(tb_result window_ms "$r")" "${TB_MIG_DOWNTIME_MS:--}" "${TB_MIG_TOTAL_MS:--}"
 }
