@@ -51,17 +51,19 @@ tb_guest_image >/dev/null || exit 1
 
 # run_rounds KIND NAME: rounds migrations A->B->A... with the stream.
 table=$(tb_loss_table_header)
-worst_vfo=0
+worst_vfo=0 worst_host=0
 run_rounds() {
-    local kind=$1 name=$2 src=A dst=B r t
+    local kind=$1 name=$2 src=A dst=B r t o g
     for r in $(seq 1 "$rounds"); do
         say "$kind: live migration $r: $name $src -> $dst (stream running)"
         tb_stream_migrate "$src" "$dst" "$name" "$kind:$src->$dst" ||
             { echo "demo.sh: $kind migration $src -> $dst failed" >&2; return 1; }
         table="$table
 $(tb_loss_table_row)"
-        if [ "$kind" != baseline ] && [ "$(tb_result lost_outside)" -gt "$worst_vfo" ]; then
-            worst_vfo=$(tb_result lost_outside)
+        if [ "$kind" != baseline ]; then
+            o=$(tb_result lost_outside) g=$(tb_result rev_dropped_in_guest)
+            [ "$o" -gt "$worst_vfo" ] && worst_vfo=$o
+            [ $((o - ${g:-0})) -gt "$worst_host" ] && worst_host=$((o - ${g:-0}))
         fi
         if [ "$kind" != baseline ]; then
             echo "VFs held for $name: host $dst: $(tb_vfo_vfs "$dst" | grep -c reserved)," \
@@ -117,4 +119,5 @@ echo "   own kernel dropped (its VF driver closing: no host sees them); native, 
 echo "$table"
 echo
 echo "lost_outside_downtime (vfailover, worst migration): $worst_vfo"
+echo "  of which not dropped by the guest's own kernel: $worst_host"
 say "cleaning up"
