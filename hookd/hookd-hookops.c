@@ -197,11 +197,16 @@ hookd_pair_copy(const HookdPair *p)
     copy->vf_netdev = g_strdup(p->vf_netdev);
     copy->vf_alias = g_strdup(p->vf_alias);
     copy->vf_defined = p->vf_defined;
+    copy->migrating = p->migrating;
     copy->dp_held = p->dp_held;
     copy->dp_catching = p->dp_catching;
+    copy->dp_relay = p->dp_relay;
+    copy->vf_detaching = p->vf_detaching;
     copy->vf_leaving = p->vf_leaving;
     copy->vf_joining = p->vf_joining;
     copy->state = p->state;
+    copy->state_since = p->state_since;
+    copy->transitions = p->transitions;
     return copy;
 }
 
