@@ -356,6 +356,7 @@ hookd_vf_status(HookdVf *vf)
     g_autoptr(GHashTable) pfs = g_hash_table_new(g_str_hash, g_str_equal);
     guint i, used = 0, kept = 0;
 
+    sriov_pool_read_lock(vf->pool);
     for (i = 0; i < vfs->len; i++) {
         SriovVf *v = g_ptr_array_index(vfs, i);
         g_hash_table_add(pfs, (gpointer)sriov_vf_get_pf(v));
@@ -364,6 +365,7 @@ hookd_vf_status(HookdVf *vf)
         else if (sriov_vf_get_domain(v))
             used++;
     }
+    sriov_pool_read_unlock(vf->pool);
     json_object_set_int_member(o, "pfs", g_hash_table_size(pfs));
     json_object_set_int_member(o, "vfs", vfs->len);
     json_object_set_int_member(o, "in_use", used);

@@ -55,6 +55,7 @@ sriov_ctl_vfs(JsonObject *request, JsonObject *reply, gpointer user_data, GError
     if (!get_pf_filter(request, pool, &pf, error))
         return FALSE;
     list = json_array_new();
+    sriov_pool_read_lock(pool);
     for (i = 0; i < all->len; i++) {
         SriovVf *vf = all->pdata[i];
         JsonObject *o;
@@ -80,6 +81,7 @@ sriov_ctl_vfs(JsonObject *request, JsonObject *reply, gpointer user_data, GError
             json_object_set_object_member(o, "config", sriov_vf_config_to_json(&applied));
         json_array_add_object_element(list, o);
     }
+    sriov_pool_read_unlock(pool);
     json_object_set_array_member(reply, "vfs", list);
     return TRUE;
 }
@@ -112,6 +114,7 @@ sriov_ctl_stats(JsonObject *request, JsonObject *reply, gpointer user_data, GErr
     for (i = 0; i < all->len; i++) {
         SriovVf *vf = all->pdata[i];
         g_autoptr(GError) local = NULL;
+        g_autofree char *domain = NULL;
         SriovVfStats st;
         JsonObject *o;
 
@@ -119,13 +122,17 @@ sriov_ctl_stats(JsonObject *request, JsonObject *reply, gpointer user_data, GErr
             continue;
         if (want_vf >= 0 && sriov_vf_get_index(vf) != want_vf)
             continue;
-        if (want_vf < 0 && !every && !sriov_vf_get_domain(vf))
+        /* Not held across the counters' read (a backend call). */
+        sriov_pool_read_lock(pool);
+        domain = g_strdup(sriov_vf_get_domain(vf));
+        sriov_pool_read_unlock(pool);
+        if (want_vf < 0 && !every && !domain)
             continue;
         o = json_object_new();
         json_object_set_string_member(o, "pf", sriov_vf_get_pf(vf));
         json_object_set_int_member(o, "vf", sriov_vf_get_index(vf));
-        if (sriov_vf_get_domain(vf))
-            json_object_set_string_member(o, "domain", sriov_vf_get_domain(vf));
+        if (domain)
+            json_object_set_string_member(o, "domain", domain);
         if (!sriov_pool_read_stats(pool, vf, &st, &local)) {
             json_object_set_string_member(o, "error", local->message);
         } else {

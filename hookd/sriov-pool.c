@@ -741,6 +741,18 @@ sriov_pool_list(SriovPool *pool)
     return out;
 }
 
+void
+sriov_pool_read_lock(SriovPool *pool)
+{
+    g_mutex_lock(&pool->lock);
+}
+
+void
+sriov_pool_read_unlock(SriovPool *pool)
+{
+    g_mutex_unlock(&pool->lock);
+}
+
 SriovVf *
 sriov_pool_find_vf(SriovPool *pool, const char *netdev, const char *pci)
 {

@@ -79,6 +79,12 @@ gboolean sriov_pool_reconcile(SriovPool *pool, const char *const *live_domain_uu
 SriovVf *sriov_pool_lookup(SriovPool *pool, const char *domain_uuid, const char *pair_key);
 /* Every VF of every PF, in configuration order (borrowed pointers). */
 GPtrArray *sriov_pool_list(SriovPool *pool);
+/* Hold the pool's allocation lock while reading VFs' owner strings,
+ * addresses and applied configuration through the accessors below (a
+ * reservation or release on another thread replaces them). Call no other
+ * sriov_pool_* function in between. */
+void sriov_pool_read_lock(SriovPool *pool);
+void sriov_pool_read_unlock(SriovPool *pool);
 /* The VF whose netdev is @netdev or whose PCI address is @pci (either may
  * be NULL), compared under the pool's lock (a reservation refreshes both);
  * NULL if none. Borrowed. */
