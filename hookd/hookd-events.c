@@ -374,29 +374,37 @@ hookd_events_migration_failed(HookdDaemon *d, HookdDomain *dom, const char *reas
     gboolean plug = FALSE, changed = FALSE;
     guint i;
 
-    outgoing_relay(d, dom, FALSE);
     for (i = 0; i < dom->pairs->len; i++) {
         HookdPair *p = g_ptr_array_index(dom->pairs, i);
-        if (!p->migrating)
-            continue;
-        /* The destination announced the MAC if it saw the source stop
-         * (incoming_source_stopped): the VM runs here again, tell the
-         * network so. */
-        hookd_dp_port_announce(d->dp, dom->name, p);
-        if (!p->vf_defined) {
-            /* Managed mode: hookd detached the VF; the migration's thread
-             * plugs it back if it is still there (hookd-migrate.c). */
-            if (hookd_migrate_running(d, dom->name))
+        gboolean relayed = p->migrating || p->dp_relay;
+
+        p->dp_relay = FALSE;
+        if (p->migrating) {
+            /* The destination announced the MAC if it saw the source stop
+             * (incoming_source_stopped): the VM runs here again, tell the
+             * network so. */
+            hookd_dp_port_announce(d->dp, dom->name, p);
+            if (!p->vf_defined) {
+                /* Managed mode: hookd detached the VF; the migration's
+                 * thread plugs it back if it is still there
+                 * (hookd-migrate.c), and the pair relays until then. */
+                if (hookd_migrate_running(d, dom->name))
+                    continue;
+                hookd_domain_note(dom, "state", "%s: %s; plugging the VF back", p->alias, reason);
+                g_message("domain %s: interface %s: %s; plugging the VF back", dom->name,
+                          p->alias, reason);
+                plug = TRUE;
+            }
+            p->migrating = FALSE;
+            changed = TRUE;
+            if (p->vf_defined && p->vf_pf && p->state != HOOKD_PAIR_VF_ACTIVE) {
+                move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, reason);   /* sets the datapath */
                 continue;
-            hookd_domain_note(dom, "state", "%s: %s; plugging the VF back", p->alias, reason);
-            g_message("domain %s: interface %s: %s; plugging the VF back", dom->name, p->alias,
-                      reason);
-            plug = TRUE;
+            }
         }
-        p->migrating = FALSE;
-        changed = TRUE;
-        if (p->vf_defined && p->vf_pf)
-            move(d, dom, p, HOOKD_PAIR_VF_ACTIVE, reason);
+        /* The datapath stops relaying: once per pair, with its final state. */
+        if (relayed)
+            hookd_dp_port_set_state(d->dp, dom->name, p);
     }
     if (changed && !hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
