@@ -722,10 +722,11 @@ tb_note_migrated() { echo "$1" >> "$TB_DIR/migrated"; }
 
 # tb_guest_tx_drops NAME [FROM_LINE]: the IPv4 packets the guest's own
 # kernel dropped while the stream reflector sent them (a kfree_skb whose
-# stack holds udp_sendmsg and no receive path), from the guest's console after FROM_LINE; needs
-# the guest booted with vf.trace=stack (TB_GUEST_CMDLINE). Prints "N" and,
-# when N > 0, the dropping functions with their counts ("2
-# e1000_xmit_frame:2"). Such a packet never left the guest: no host saw it.
+# stack holds udp_sendmsg and no receive path), from the guest's console
+# after FROM_LINE; needs the guest booted with vf.trace=stack
+# (TB_GUEST_CMDLINE). Prints "N" and, when N > 0, the dropping functions
+# with their counts ("2 e1000_xmit_frame:2"). Such a packet never left the
+# guest: no host saw it.
 tb_guest_tx_drops() {
     local from=${2:-0}
     tail -n +"$((from + 1))" "$(tb_console "$1")" 2>/dev/null | tr -d '\r' | awk '
