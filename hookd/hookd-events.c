@@ -351,8 +351,8 @@ move_pair(HookdDaemon *d, HookdDomain *dom, const char *alias, HookdPairState st
 
 /* Registry locked: source, QEMU's migration of the domain began: every
  * pair's datapath relays to the destination what arrives for the VM once
- * QEMU stopped it here (hookd-dp.c); @on FALSE when the migration failed
- * or the domain runs here again. */
+ * QEMU stopped it here (hookd-dp.c); @on FALSE when the domain runs here
+ * again (a failed migration clears it in hookd_events_migration_failed). */
 static void
 outgoing_relay(HookdDaemon *d, HookdDomain *dom, gboolean on)
 {

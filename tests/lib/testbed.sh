@@ -63,6 +63,8 @@
 #   tb_vf_attach HOST NAME / tb_vf_detach HOST NAME  hot-plug / unplug the
 #                             e1000e VF stand-in (alias ua-vf0, guest's MAC)
 #   tb_loss_table_header / tb_loss_table_row [RESULT]  the loss table
+#   tb_lost_outside_not_in_guest [RESULT]  lost_outside less the guest's
+#                             own drops of its packets
 # Variables after tb_setup: TB_SUFFIX TB_DIR TB_HOSTS TB_NS_A TB_NS_B
 # TB_NS_NET TB_ADDR_A TB_ADDR_B TB_URI_A TB_URI_B TB_BRIDGE TB_PEER_IP
 # TB_GUEST_IP TB_PREFIXLEN TB_STREAM (vf-stream binary for the peer side).
@@ -974,6 +976,18 @@ tb_vf_detach() {
 # tb_result KEY [RESULT]: one value of a vf-stream result line.
 tb_result() {
     echo "${2:-$TB_STREAM_RESULT}" | grep '^vf-stream: label=' | sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n1
+}
+
+# tb_lost_outside_not_in_guest [RESULT]: lost_outside less the guest-to-peer
+# packets the guest's own kernel dropped (at most its rev_lost_outside).
+tb_lost_outside_not_in_guest() {
+    local r=${1:-$TB_STREAM_RESULT} o g ro
+    o=$(tb_result lost_outside "$r")
+    g=$(tb_result rev_dropped_in_guest "$r")
+    ro=$(tb_result rev_lost_outside "$r")
+    g=${g:-0}
+    [ "$g" -gt "${ro:-0}" ] && g=${ro:-0}
+    echo $((${o:-0} - g))
 }
 
 tb_loss_table_header() {
