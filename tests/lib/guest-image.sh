@@ -18,6 +18,8 @@
 #                     skb:kfree_skb: where and why) on the console as
 #                     "vf-guest: drop ..." (to find losses inside the guest);
 #   vf.trace=stack    the same with each IPv4 drop's kernel stack
+#                     (both also print the e1000e driver's resets, ups and
+#                     downs and ring cleanups as "vf-guest: nic ..." lines)
 # Console markers (grep the serial log): "vf-guest: modules loaded",
 # "vf-guest: ready master=IF ip=ADDR", "vf-guest: slaves master=IF
 # standby=IF primary=IF|- mac=MAC" (printed again on every change),
@@ -61,7 +63,12 @@ if [ "$trace" = 1 ] || [ "$trace" = stack ]; then
     [ -n "$f" ] && echo "$f" > $e/filter
     [ "$trace" = stack ] && echo "stacktrace if protocol == 2048${f:+ && $f}" > $e/trigger
     if echo 1 > $e/enable 2>/dev/null; then
-        while read -r l; do echo "vf-guest: drop $l"; done < $t/trace_pipe &
+        while read -r l; do
+            case "$l" in
+                *" kfree_skb: "*|*"<stack trace>"*|"=> "*) echo "vf-guest: drop $l" ;;
+                *) echo "vf-guest: nic $l" ;;
+            esac
+        done < $t/trace_pipe &
         echo "vf-guest: tracing dropped skbs"
     else
         echo "vf-guest: vf.trace=1 but no skb:kfree_skb tracepoint"
@@ -72,6 +79,16 @@ for m in $(cat /etc/vf-modules); do
     insmod /lib/modules/$m.ko || echo "vf-guest: insmod $m failed"
 done
 echo "vf-guest: modules loaded"
+# With vf.trace: the e1000e (VF stand-in) driver's resets, ups and downs
+# and ring cleanups too, as "vf-guest: nic ..." lines: a ring cleanup frees
+# the frames still queued in it with consume_skb, which kfree_skb does not see.
+if [ -n "${t:-}" ] && [ -w "$t/kprobe_events" ]; then
+    for fn in e1000e_reset e1000e_up e1000e_down e1000_configure e1000_clean_rx_ring \
+              e1000_clean_tx_ring e1000e_pm_runtime_suspend e1000e_pm_runtime_resume; do
+        echo "p:vfg/$fn e1000e:$fn" >> $t/kprobe_events 2>/dev/null
+    done
+    echo 1 > $t/events/vfg/enable 2>/dev/null || echo "vf-guest: no kprobes on e1000e"
+fi
 ip link set lo up
 
 # The failover master is the netdev with lower (slave) devices; without

@@ -880,7 +880,8 @@ tb_wait_guest_ready() {
 # (default 3), then stop
 # and analyse with QEMU's STOP..RESUME window. Prints vf-stream's output
 # (gap lines, then the result line) and sets TB_STREAM_RESULT to it; the
-# raw record stays in $TB_DIR/NAME.stream.N.raw. Fails if the migration
+# raw record stays in $TB_DIR/NAME.stream.N.raw (with vfailover, both
+# hookd's pairs JSON in NAME.stream.N.src-pairs and .dst-pairs). Fails if the migration
 # failed. Functions named by TB_BEFORE_MIGRATE / TB_AFTER_MIGRATE are
 # called with SRC DST NAME just before / after the migration (e.g. the
 # managed mode's VF detach and re-attach).
@@ -925,6 +926,12 @@ tb_stream_migrate() {
     kill -TERM "$pid" 2>/dev/null
     wait "$pid"
     echo "${TB_MIG_WINDOW:-}" > "$base.window"
+    # Both hosts' hookd timelines (µs timestamps; the source keeps the
+    # released domain's), to line up with the lost packets' times.
+    if [ "${TB_VFAILOVER:-0}" = 1 ]; then
+        tb_vfoctl "$src" --json pairs "$name" > "$base.src-pairs" 2>&1
+        tb_vfoctl "$dst" --json pairs "$name" > "$base.dst-pairs" 2>&1
+    fi
     TB_STREAM_RESULT=$("$TB_STREAM" analyze --raw "$base.raw" --label "$label" \
                          --window-file "$base.window" --gaps 2>&1)
     # The guest's own drops of its packets (they never reached a host).
