@@ -95,31 +95,64 @@ event_domain(HookdDaemon *d, virDomainPtr vdom, const char *event)
 
 static void join_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
 
+/* A policy change slower than this is noted on the pair's timeline with
+ * its steps' times: on a busy host an nft run or a datapath call can take
+ * tens of milliseconds, during which the guest moves on. */
+#define STEERING_SLOW_US 20000
+
+/* Microseconds since *mark; moves the mark to now. */
+static gint64
+lap(gint64 *mark)
+{
+    gint64 now = g_get_monotonic_time(), elapsed = now - *mark;
+
+    *mark = now;
+    return elapsed;
+}
+
 static void
 apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 {
+    gint64 t0 = g_get_monotonic_time(), mark = t0, t_dp = 0, t_steer = 0, t_mirror = 0, total;
     gboolean held;
 
     switch (p->state) {
     case HOOKD_PAIR_VF_ACTIVE:
         if (p->vf_joining && !hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, TRUE))
             p->vf_joining = FALSE;      /* the NIC cannot: the VF alone */
+        t_mirror += lap(&mark);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, TRUE);
+        t_steer += lap(&mark);
         hookd_dp_port_set_state(d->dp, dom->name, p);
+        t_dp += lap(&mark);
         if (!p->vf_joining)
             hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, FALSE);
+        t_mirror += lap(&mark);
         break;
     case HOOKD_PAIR_SWITCHING:
         held = hookd_dp_port_set_state(d->dp, dom->name, p);
+        t_dp += lap(&mark);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, !held);
+        t_steer += lap(&mark);
         hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, FALSE);
+        t_mirror += lap(&mark);
         break;
     default:
         hookd_dp_port_set_state(d->dp, dom->name, p);
+        t_dp += lap(&mark);
         hookd_vf_set_steering(d->vf, dom->uuid, dom->name, p, FALSE);
+        t_steer += lap(&mark);
         hookd_vf_set_mirror(d->vf, dom->uuid, dom->name, p, FALSE);
+        t_mirror += lap(&mark);
         break;
     }
+    total = mark - t0;
+    if (total > STEERING_SLOW_US)
+        hookd_domain_note(dom, "state", "%s: steering for %s took %" G_GINT64_FORMAT " ms "
+                          "(datapath %" G_GINT64_FORMAT ", VF steering %" G_GINT64_FORMAT
+                          ", mirror %" G_GINT64_FORMAT ")", p->alias,
+                          hookd_pair_state_name(p->state), total / 1000, t_dp / 1000,
+                          t_steer / 1000, t_mirror / 1000);
 }
 
 static void switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
@@ -129,6 +162,7 @@ static void
 move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const char *reason)
 {
     g_autoptr(GError) error = NULL;
+    gint64 saving;
 
     if (!p || p->state == state)
         return;
@@ -138,8 +172,13 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
     else if (state == HOOKD_PAIR_VF_ACTIVE)
         p->vf_leaving = FALSE;
     hookd_domain_set_pair_state(dom, p, state, reason);
+    saving = g_get_monotonic_time();
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
+    saving = g_get_monotonic_time() - saving;
+    if (saving > STEERING_SLOW_US)
+        hookd_domain_note(dom, "state", "%s: saving the state took %" G_GINT64_FORMAT " ms",
+                          p->alias, saving / 1000);
     apply_steering(d, dom, p);
     if (state == HOOKD_PAIR_SWITCHING) {
         switch_watch_start(d, dom, p);

@@ -78,6 +78,7 @@ typedef struct {
     char *uplink;
     char *datapath_port;
     EmuVf vfs[EMU_MAX_VFS];
+    char *nft_applied;          /* the ruleset last loaded, NULL: unknown */
 } EmuPf;
 
 typedef struct {
@@ -100,6 +101,7 @@ emu_pf_free(gpointer p)
     g_free(pf->name);
     g_free(pf->uplink);
     g_free(pf->datapath_port);
+    g_free(pf->nft_applied);
     g_free(pf);
 }
 
@@ -352,7 +354,11 @@ mirror_rules(EmuPf *pf, GString *s)
 }
 
 /* Rebuild the PF's tables (anti-spoof, TX rate; mirrors) in one nft
- * transaction. */
+ * transaction, unless they are what was loaded last: steering is set again
+ * with the same MAC in every pair state change, and each nft run blocks
+ * hookd's main loop for tens of milliseconds (more on a busy host) at the
+ * moments of a migration where events must be handled quickly. (Tables
+ * changed behind hookd's back are rebuilt at its next change or restart.) */
 static gboolean
 nft_sync(EmuPf *pf, GError **error)
 {
@@ -390,10 +396,14 @@ nft_sync(EmuPf *pf, GError **error)
     }
     g_string_append(s, "  }\n}\n");
     mirror_rules(pf, s);
+    if (g_strcmp0(pf->nft_applied, s->str) == 0)
+        return TRUE;
+    g_clear_pointer(&pf->nft_applied, g_free);
     if (!run_tool(argv, s->str, FALSE, error)) {
         g_prefix_error(error, "PF %s: cannot update its nftables rules: ", pf->name);
         return FALSE;
     }
+    pf->nft_applied = g_string_free(g_steal_pointer(&s), FALSE);
     return TRUE;
 }
 
