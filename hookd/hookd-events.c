@@ -157,7 +157,14 @@ apply_steering(HookdDaemon *d, HookdDomain *dom, HookdPair *p)
 
 static void switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
 
-/* Registry locked: transition @p, persist, then apply the steering policy. */
+/* Registry locked: transition @p, apply the steering policy, then persist.
+ * Steering first: the guest does not wait. The guest's VF driver can begin
+ * its remove as early as 15-20 ms after QEMU's unplug request (measured
+ * with the e1000e stand-in, which from then on leaves what reaches its ring
+ * there: lost), and a state save takes 1-30 ms (two fsyncs).
+ * Saving after adds no new crash case: hookd killed before the
+ * save is hookd killed just before the event, which the restart's resync
+ * already handles (the migration's later events and libvirt's state). */
 static void
 move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const char *reason)
 {
@@ -172,6 +179,7 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
     else if (state == HOOKD_PAIR_VF_ACTIVE)
         p->vf_leaving = FALSE;
     hookd_domain_set_pair_state(dom, p, state, reason);
+    apply_steering(d, dom, p);
     saving = g_get_monotonic_time();
     if (!hookd_registry_save(d->registry, &error))
         g_warning("%s", error->message);
@@ -179,7 +187,6 @@ move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const
     if (saving > STEERING_SLOW_US)
         hookd_domain_note(dom, "state", "%s: saving the state took %" G_GINT64_FORMAT " ms",
                           p->alias, saving / 1000);
-    apply_steering(d, dom, p);
     if (state == HOOKD_PAIR_SWITCHING) {
         switch_watch_start(d, dom, p);
     } else if (p->vf_joining) {
