@@ -65,6 +65,7 @@ if [ "$trace" = 1 ] || [ "$trace" = stack ]; then
     if echo 1 > $e/enable 2>/dev/null; then
         while read -r l; do
             case "$l" in
+                *" tracing_mark_write: "*) ;;
                 *" kfree_skb: "*|*"<stack trace>"*|"=> "*) echo "vf-guest: drop $l" ;;
                 *) echo "vf-guest: nic $l" ;;
             esac
@@ -167,6 +168,9 @@ while :; do
             links=$cur
         fi
     fi
+    # A trace marker now and then: the reader is not always woken for a
+    # drop's stack trace (it came 10 s late, with the next traced event).
+    [ -n "${t:-}" ] && echo . > "$t/trace_marker" 2>/dev/null
     sleep 0.2
 done
 EOF

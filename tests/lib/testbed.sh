@@ -727,7 +727,8 @@ tb_note_migrated() { echo "$1" >> "$TB_DIR/migrated"; }
 # stack holds udp_sendmsg and no receive path), from the guest's console
 # after FROM_LINE; needs the guest booted with vf.trace=stack
 # (TB_GUEST_CMDLINE). Prints "N" and, when N > 0, the dropping functions
-# with their counts ("2 e1000_xmit_frame:2"). Such a packet never left the
+# with their counts and any reason but NOT_SPECIFIED ("3 e1000_xmit_frame:2,
+# __dev_queue_xmit/QDISC_DROP:1"). Such a packet never left the
 # guest: no host saw it.
 tb_guest_tx_drops() {
     local from=${2:-0}
@@ -739,6 +740,7 @@ tb_guest_tx_drops() {
         /vf-guest: drop .*kfree_skb: / {
             flush()
             ev = ($0 ~ /vf-guest: drop vf-stream-[0-9]+ / && $0 ~ /protocol=2048 /)
+            reason = $0; sub(/.*reason: */, "", reason); sub(/[ \r].*/, "", reason)
             next
         }
         ev && match($0, /vf-guest: drop => [A-Za-z0-9_.]+/) {
@@ -747,8 +749,8 @@ tb_guest_tx_drops() {
             # Received and dropped in softirq work run inside the send.
             if (f ~ /^(net_rx_action|__netif_receive_skb|__netif_receive_skb_core)/) tx = -1
             if (fn == "?" && f != "trace_event_raw_event_kfree_skb" && f != "kfree_skb_reason" &&
-                f != "kfree_skb")
-                fn = f
+                f != "kfree_skb" && f != "kfree_skb_list_reason")
+                fn = f (reason == "NOT_SPECIFIED" ? "" : "/" reason)
         }
         END {
             flush()
