@@ -19,8 +19,12 @@
 # as the source had stopped the VM; the stream was measured; the virtio path
 # alone (VF unplugged on B) answers. Prints the loss tables, the sources'
 # hookd timelines (kept after release) and, per migration, the times of
-# the switch steps against QEMU's STOP. Loss itself is not asserted (no
-# timing assertions in make check: tests/bench/migration-loss measures).
+# the switch steps against QEMU's STOP. Asserts the issue's goal for each
+# vfailover migration: nothing lost outside QEMU's STOP..RESUME window but
+# what the guest's own kernel dropped (its trace says which), except the
+# native-mode race with libvirt's event delivery (shown as KNOWN ISSUE when
+# hookd heard UNPLUG_PRIMARY over 15 ms late). How much is lost is not
+# asserted (tests/bench/migration-loss measures).
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/testbed.sh"
 
@@ -28,7 +32,7 @@ reason=$(tb_can_run) || skip_all "$reason"
 [ -x "$TB_STREAM" ] && [ -x "$TB_STREAM_STATIC" ] || skip_all "vf-stream not built (run make)"
 reason=$(tb_vfo_can_run) || skip_all "$reason"
 
-plan 33
+plan 35
 TB_VFAILOVER=1
 TB_STREAM_TAIL=${TB_STREAM_TAIL:-2}
 
@@ -125,13 +129,22 @@ migrate() {
     if [ "$kind" != baseline ]; then
         # The goal: nothing lost outside QEMU's STOP..RESUME window but
         # what the guest's own kernel dropped (its e1000e driver frees what
-        # it is given while it is being removed: doc/testbed.md). That holds
-        # in nearly every run but not in all (doc/testbed.md, "Known
-        # loss"): shown, not asserted, until those are understood.
-        local h
+        # it is given while it is being removed; its noop qdisc drops what
+        # net_failover sends the moment the VF's carrier is back:
+        # doc/testbed.md, "Known loss"). One race is not vfailover's to
+        # close: in native mode QEMU asks the guest to unplug the VF and
+        # hookd can act only when libvirt hands it the event; when that
+        # took over 15 ms the guest may already have been removing the VF.
+        local h late what
         h=$(tb_lost_outside_not_in_guest "$res")
-        [ "$h" = 0 ] ||
-            diag "KNOWN ISSUE: $kind: $src -> $dst: $h lost outside QEMU's window that the guest did not drop itself (fwd $(tb_result fwd_lost_outside "$res"), rev $(tb_result rev_lost_outside "$res"), dropped in the guest $(tb_result rev_dropped_in_guest "$res"); doc/testbed.md, \"Known loss\")"
+        late=$(tb_unplug_heard_ms "$name")
+        what="$h lost outside QEMU's window that the guest did not drop itself (fwd $(tb_result fwd_lost_outside "$res"), rev $(tb_result rev_lost_outside "$res"), dropped in the guest $(tb_result rev_dropped_in_guest "$res"))"
+        if [ "$h" != 0 ] && [ "$kind" = native ] && [ "${late:-0}" -gt 15 ]; then
+            diag "KNOWN ISSUE: native: $src -> $dst: $what; hookd heard UNPLUG_PRIMARY $late ms after QEMU sent it (doc/testbed.md, \"Known loss\")"
+            h=0
+        fi
+        [ "$h" = 0 ]
+        ok $? "$kind: $src -> $dst: nothing lost outside QEMU's window but what the guest dropped itself ($what; UNPLUG_PRIMARY heard after ${late:--} ms)"
     fi
     local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")

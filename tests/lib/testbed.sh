@@ -987,6 +987,19 @@ tb_result() {
     echo "${2:-$TB_STREAM_RESULT}" | grep '^vf-stream: label=' | sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n1
 }
 
+# tb_unplug_heard_ms NAME [N]: how long after QEMU emitted UNPLUG_PRIMARY
+# the source's hookd noted it, in whole ms, for streamed migration N
+# (default: the last), from NAME.stream.N.src-pairs; empty if unknown. Past
+# 15 ms the guest's VF driver may already be in its remove and the frames
+# still steered to the VF are lost (doc/testbed.md, "Known loss").
+tb_unplug_heard_ms() {
+    local n=${2:-$_tb_mig_count}
+    jq -r '[.domains[] | select(.released) | .timeline[] |
+            select(.what | startswith("qemu UNPLUG_PRIMARY ")) |
+            ((.at_us / 1000) - ((.what | capture("\\(at (?<t>[0-9.]+)\\)").t | tonumber) * 1000))] |
+           last // empty | floor' "$TB_DIR/$1.stream.$n.src-pairs" 2>/dev/null
+}
+
 # tb_lost_outside_not_in_guest [RESULT]: lost_outside less the guest-to-peer
 # packets the guest's own kernel dropped (at most its rev_lost_outside).
 tb_lost_outside_not_in_guest() {
