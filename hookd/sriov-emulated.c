@@ -358,7 +358,8 @@ mirror_rules(EmuPf *pf, GString *s)
  * with the same MAC in every pair state change, and each nft run blocks
  * hookd's main loop for tens of milliseconds (more on a busy host) at the
  * moments of a migration where events must be handled quickly. (Tables
- * changed behind hookd's back are rebuilt at its next change or restart.) */
+ * changed behind hookd's back are rebuilt at hookd's next change of the
+ * PF's rules, or its restart.) */
 static gboolean
 nft_sync(EmuPf *pf, GError **error)
 {
