@@ -162,8 +162,8 @@ static void switch_watch_start(HookdDaemon *d, HookdDomain *dom, HookdPair *p);
  * its remove as early as 15-20 ms after QEMU's unplug request (measured
  * with the e1000e stand-in, which from then on leaves what reaches its ring
  * there: lost), and a state save takes 1-30 ms (two fsyncs).
- * hookd killed between the two restarts from the state before the event,
- * as if killed just before the event: the case the restart's resync and
+ * If hookd is killed between the two, it restarts from the state before
+ * the event, as if killed just before it: the case the restart's resync and
  * tests/e2e/test-migration-faults.sh (kill -9 mid-migration) cover. */
 static void
 move(HookdDaemon *d, HookdDomain *dom, HookdPair *p, HookdPairState state, const char *reason)
