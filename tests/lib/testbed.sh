@@ -989,9 +989,11 @@ tb_result() {
 
 # tb_unplug_heard_ms NAME [N]: how long after QEMU emitted UNPLUG_PRIMARY
 # the source's hookd noted it, in whole ms, for streamed migration N
-# (default: the last), from NAME.stream.N.src-pairs; empty if unknown. Past
-# 15 ms the guest's VF driver may already be in its remove and the frames
-# still steered to the VF are lost (doc/testbed.md, "Known loss").
+# (default: the last), from NAME.stream.N.src-pairs; empty if unknown. The
+# guest's VF driver may begin its remove 15-20 ms after QEMU's request, and
+# the frames still steered to the VF then are lost (doc/testbed.md, "Known
+# loss"): the e2e test lets a native migration whose event came over 10 ms
+# late lose them.
 tb_unplug_heard_ms() {
     local n=${2:-$_tb_mig_count}
     jq -r '[.domains[] | select(.released) | .timeline[] |
