@@ -716,9 +716,11 @@ on_qemu_event(virConnectPtr conn, virDomainPtr vdom, const char *event, long lon
     } else if (migration && dev) {
         /* Source: "setup", "wait-unplug" until the guest acknowledged the
          * unplug, then "active"; "failed"/"cancelled" make QEMU re-plug
-         * the VF. */
-        if (strcmp(dev, "setup") == 0 || strcmp(dev, "wait-unplug") == 0 ||
-            strcmp(dev, "active") == 0)
+         * the VF. The relay matters from QEMU's stop on, after "active";
+         * not at "setup": UNPLUG_PRIMARY follows it within a millisecond
+         * and the datapath call (12 ms on a busy host) would delay it
+         * (a VF that UNPLUG_PRIMARY switches gets its relay then). */
+        if (strcmp(dev, "wait-unplug") == 0 || strcmp(dev, "active") == 0)
             outgoing_relay(d, dom, TRUE);
         if (strcmp(dev, "active") == 0 || strcmp(dev, "pre-switchover") == 0 ||
             strcmp(dev, "device") == 0 || strcmp(dev, "completed") == 0)

@@ -815,6 +815,12 @@ tb_migrate() {
     ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
         qemu-monitor-event --loop > "$base.src-events" 2>&1 &
     srcpid=$!
+    # The same with the time virsh received each event (ms; --timestamp
+    # replaces QEMU's): libvirt's delivery delay, apart from hookd's own
+    # (its timeline notes the event with QEMU's time and its own).
+    ip netns exec "$(_tb_ns "$src")" virsh -c "qemu+tcp://$(_tb_addr "$src")/system" \
+        qemu-monitor-event --loop --timestamp > "$base.src-events-rx" 2>&1 &
+    srcpid="$srcpid $!"
     ip netns exec "$(_tb_ns "$dst")" virsh -c "qemu+tcp://$(_tb_addr "$dst")/system" \
         qemu-monitor-event --loop > "$base.dst-events" 2>&1 &
     dstpid=$!
@@ -831,8 +837,8 @@ tb_migrate() {
     rc=$?
     t1=$(date +%s.%N)
     sleep 0.5
-    kill "$srcpid" "$dstpid" 2>/dev/null
-    wait "$srcpid" "$dstpid" 2>/dev/null
+    kill $srcpid "$dstpid" 2>/dev/null
+    wait $srcpid "$dstpid" 2>/dev/null
     TB_MIG_TOTAL_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
     tb_virsh "$dst" domjobinfo --completed "$name" > "$base.jobinfo" 2>&1 ||
         tb_virsh "$src" domjobinfo --completed "$name" > "$base.jobinfo" 2>&1
