@@ -147,7 +147,14 @@ migrate() {
         fi
         # (no result at all must not pass as "nothing lost")
         [ -n "$(tb_result lost_outside "$res")" ] && [ "$h" = 0 ]
-        ok $? "$kind: $src -> $dst: nothing lost outside QEMU's window but what the guest dropped itself ($what; UNPLUG_PRIMARY heard after ${late:--} ms)"
+        local goal=$?
+        ok $goal "$kind: $src -> $dst: nothing lost outside QEMU's window but what the guest dropped itself ($what; UNPLUG_PRIMARY heard after ${late:--} ms)"
+        if [ $goal != 0 ]; then
+            # To line up with the gaps above (the guest's clock is tens of
+            # ms off the host's): the guest's own trace of its NICs.
+            diag "$name's console, its last 80 network lines (vf-guest):"
+            grep -a "vf-guest: " "$(tb_console "$name")" | tail -n 80 | tr -d '\r' | sed 's/^/#   /'
+        fi
     fi
     local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=-
     unplug=$(_tb_event_time "$TB_DIR/$name.mig.$n.src-events" UNPLUG_PRIMARY "$name")
@@ -209,7 +216,9 @@ migrate() {
         ok $? "$kind: $dst announced and held the MAC from the source's stop (${catch}s, RESUME +$(tb_result window_ms "$res")ms; held ${dst_held:-?}, dropped ${dst_dropped:-?})"
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
-$(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')"
+$(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')
+$kind:$src->$dst: destination $dst (live record; its datapath's counters of the pair: $(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -c '.pair.counters' 2>/dev/null)):
+$(tb_vfoctl "$dst" --timeline pairs "$name" 2>&1)"
     fi
     timing="$timing
 $kind:$src->$dst  dest 'migrate begin' ${begin}s  source UNPLUG_PRIMARY ${unplug}s  source guest on virtio ${watch}s  source VIRTIO_ACTIVE ${virtio}s  dest hookd started ${started}s  dest catches ${catch}s  RESUME +$(tb_result window_ms "$res")ms  dest dp announces $ann  dest VF joined ${join}s..${letgo}s  primary enslaved +$(after_stop "$name" 'vf-guest: slaves .* primary=eth')s  primary link up +$(after_stop "$name" 'vf-guest: link eth[2-9] up')s"
