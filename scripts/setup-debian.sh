@@ -48,7 +48,7 @@ fi
 # longer trap writes; fixed by "physmem: Fix migration dirty bitmap
 # coherency with TCG memory access", QEMU 9.0; Debian 12's 7.2 does not
 # carry it): now and then a guest oopsed or hung after a migration.
-# KVM hosts are not affected; vfailover itself works with 7.2. Set
+# KVM hosts are not affected; vfailover needs nothing newer than 7.2. Set
 # VFAILOVER_DEBIAN_QEMU=1 to keep Debian 12's QEMU.
 qemu_major=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null | sed 's/^[0-9]*://; s/[.].*//')
 if [ "${VFAILOVER_DEBIAN_QEMU:-0}" != 1 ] && [ "${qemu_major:-0}" -lt 9 ]; then
