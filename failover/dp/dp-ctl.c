@@ -493,12 +493,25 @@ fail:
 	json_object_set_string_member(reply, "error", err);
 }
 
+/* One accepted connection, queued for the pool. */
+struct ctl_conn {
+	int fd;
+	gint64 accepted;	/* monotonic µs */
+};
+
+/* A request slower than this is logged with where its time went: hookd
+ * waits for each answer, at times while a guest is moving. */
+#define CTL_SLOW_US 20000
+
 static void
-serve(int fd)
+serve(const struct ctl_conn *conn)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonObject) reply = json_object_new();
 	g_autoptr(JsonObject) req = NULL;
+	gint64 t_start = g_get_monotonic_time(), t_read = t_start, t_locked = t_start;
+	gint64 t_done = t_start, t_end;
+	int fd = conn->fd;
 
 	if (!vf_socket_check_peer(fd, 0, &error)) {
 		DP_LOG(WARNING, "control socket %s: refused connection: %s", dp.ctl_path,
@@ -514,14 +527,27 @@ serve(int fd)
 		json_object_set_string_member(reply, "error", error->message);
 		goto send;
 	}
+	t_read = g_get_monotonic_time();
 	g_mutex_lock(&ctl_cmd_lock);
+	t_locked = g_get_monotonic_time();
 	dispatch(req, reply);
 	g_mutex_unlock(&ctl_cmd_lock);
+	t_done = g_get_monotonic_time();
 send:
 	g_clear_error(&error);
 	if (!vf_frame_write(fd, reply, CTL_MAX_BYTES, CTL_TIMEOUT_MS, &error))
 		DP_LOG(DEBUG, "control socket %s: reply not delivered: %s", dp.ctl_path,
 		       error->message);
+	t_end = g_get_monotonic_time();
+	if (req && t_end - conn->accepted >= CTL_SLOW_US)
+		DP_LOG(NOTICE, "control request %s took %" G_GINT64_FORMAT " ms from accept to reply "
+		       "(queued %" G_GINT64_FORMAT ", reading %" G_GINT64_FORMAT
+		       ", waiting for the previous command %" G_GINT64_FORMAT ", running %" G_GINT64_FORMAT
+		       ", replying %" G_GINT64_FORMAT ")",
+		       json_object_get_string_member_with_default(req, "command", "?"),
+		       (t_end - conn->accepted) / 1000, (t_start - conn->accepted) / 1000,
+		       (t_read - t_start) / 1000, (t_locked - t_read) / 1000,
+		       (t_done - t_locked) / 1000, (t_end - t_done) / 1000);
 }
 
 static void *
@@ -531,6 +557,7 @@ ctl_thread(void *arg)
 
 	(void)arg;
 	while (!dp.quit) {
+		struct ctl_conn *c;
 		int conn;
 
 		dp_port_poll_failover();
@@ -543,7 +570,10 @@ ctl_thread(void *arg)
 				       dp.ctl_path, strerror(errno));
 			continue;
 		}
-		g_thread_pool_push(ctl_workers, GINT_TO_POINTER(conn + 1), NULL);
+		c = g_new(struct ctl_conn, 1);
+		c->fd = conn;
+		c->accepted = g_get_monotonic_time();
+		g_thread_pool_push(ctl_workers, c, NULL);
 	}
 	return NULL;
 }
@@ -551,11 +581,11 @@ ctl_thread(void *arg)
 static void
 ctl_worker(gpointer data, gpointer user_data)
 {
-	int fd = GPOINTER_TO_INT(data) - 1;
+	g_autofree struct ctl_conn *conn = data;
 
 	(void)user_data;
-	serve(fd);
-	close(fd);
+	serve(conn);
+	close(conn->fd);
 }
 
 int

@@ -5,9 +5,12 @@
  * when a command returns, the worker already forwards by the new state. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_malloc.h>
 
@@ -27,10 +30,37 @@ dp_format_mac(char *buf, size_t len, const struct rte_ether_addr *mac)
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
+/* Wait until the worker has passed a quiescent state (or is offline).
+ * Not rte_rcu_qsbr_synchronize: that spins until the worker reports, and
+ * when the worker's core is shared (a test bed, a busy host) the worker
+ * may be waiting for the very CPU time the spin takes; nor does anything
+ * here need the answer within microseconds. So a few pauses, then naps
+ * growing to 1 ms. */
 void
 dp_pair_synchronize(void)
 {
-	rte_rcu_qsbr_synchronize(dp.rcu, RTE_QSBR_THRID_INVALID);
+	uint64_t token = rte_rcu_qsbr_start(dp.rcu);
+	unsigned int pauses = 0, nap_us = 10;
+
+	while (rte_rcu_qsbr_check(dp.rcu, token, false) == 0) {
+		if (pauses < 100) {
+			pauses++;
+			rte_pause();
+			continue;
+		}
+		usleep(nap_us);
+		if (nap_us < 1000)
+			nap_us *= 2;
+	}
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Called with dp.lock held. */
@@ -221,10 +251,12 @@ int
 dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		  bool relay, enum dp_pair_state *previous, char *err, size_t errlen)
 {
+	uint64_t t0 = now_us(), t_locked, t_mac = 0, t_synced = 0, t_end;
 	struct dp_pair *p;
 	int ret = 0, claim;
 
 	pthread_mutex_lock(&dp.lock);
+	t_locked = now_us();
 	p = dp_pair_find(name);
 	if (!p) {
 		snprintf(err, errlen, "no pair named %s", name);
@@ -241,7 +273,9 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		 * the MAC must be able to arrive (HOLD <-> VIRTIO_ACTIVE
 		 * keeps the claim). */
 		if (p->mac_claim < 0) {
+			t_mac = now_us();
 			claim = dp_port_claim_mac(&p->mac, err, errlen);
+			t_mac = now_us() - t_mac;
 			if (claim < 0) {
 				ret = -1;
 				goto out;
@@ -251,16 +285,31 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
 		if (announce_now)
 			__atomic_store_n(&p->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
+		t_synced = now_us();
 		dp_pair_synchronize();
+		t_synced = now_us() - t_synced;
 	} else {
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
+		t_synced = now_us();
 		dp_pair_synchronize();
+		t_synced = now_us() - t_synced;
+		t_mac = now_us();
 		if (p->mac_claim >= 0)
 			dp_port_release_mac(&p->mac, p->mac_claim == 1);
 		p->mac_claim = -1;
+		t_mac = now_us() - t_mac;
 	}
+	t_end = now_us();
 	DP_LOG(INFO, "pair %s: %s -> %s", name, dp_pair_state_name(*previous),
 	       dp_pair_state_name(state));
+	/* A caller (hookd at the guest's unplug) waits for this: say where
+	 * the time went when it was long. */
+	if (t_end - t0 >= DP_SLOW_CALL_US)
+		DP_LOG(NOTICE, "pair %s: %s -> %s took %" PRIu64 " ms (waiting for the lock %" PRIu64
+		       ", the uplink's MAC filter or promiscuous mode %" PRIu64
+		       ", the worker's quiescent state %" PRIu64 ")",
+		       name, dp_pair_state_name(*previous), dp_pair_state_name(state),
+		       (t_end - t0) / 1000, (t_locked - t0) / 1000, t_mac / 1000, t_synced / 1000);
 out:
 	pthread_mutex_unlock(&dp.lock);
 	return ret;

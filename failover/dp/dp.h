@@ -25,6 +25,8 @@
  * dp-fwd.c). */
 #define DP_HOLD_MAX 256
 #define DP_HOLD_MS 1000
+/* A pair-set-state slower than this is logged with where its time went. */
+#define DP_SLOW_CALL_US 20000
 
 extern int dp_logtype;
 #define DP_LOG(level, fmt, ...) \
