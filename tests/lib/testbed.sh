@@ -341,7 +341,8 @@ tb_vfo_start() {
     local h=$1 dir i
     dir=$(tb_host_dir "$h")
     if ! _tb_pid_alive "$dir/dp.pid"; then
-        lvh_bg "$dir" "$TB_DP" -l 1 --no-huge -m 256 --file-prefix "vftb-$TB_SUFFIX-$h" --no-pci \
+        # nice -10: as the systemd units run them.
+        lvh_bg "$dir" nice -n -10 "$TB_DP" -l 1 --no-huge -m 256 --file-prefix "vftb-$TB_SUFFIX-$h" --no-pci \
             -- --ctl /run/vfailover/dp.sock --uplink net_af_packet0,iface=dpu0,framecnt=4096 \
             --vhost-dir /run/vfailover/vhost --vhost-owner '' ${TB_DP_ARGS:-} >> "$dir/dp.log" 2>&1
         echo $! > "$dir/dp.pid"
@@ -354,7 +355,7 @@ tb_vfo_start() {
             { _tb_log "host $h: vfailover-dp did not start: $(tail -n 3 "$dir/dp.log")"; return 1; }
     fi
     if ! _tb_pid_alive "$dir/hookd.pid"; then
-        lvh_bg "$dir" "$TB_HOOKD" --config "$TB_VFO_CONF" --foreground --verbose >> "$dir/hookd.log" 2>&1
+        lvh_bg "$dir" nice -n -10 "$TB_HOOKD" --config "$TB_VFO_CONF" --foreground --verbose >> "$dir/hookd.log" 2>&1
         echo $! > "$dir/hookd.pid"
         for i in $(seq 1 150); do
             tb_vfoctl "$h" status >/dev/null 2>&1 && break
