@@ -195,8 +195,9 @@ migrate() {
         done
         join=$(rel_us "$(dst_tl 'select(.what | test("frames for the VF also go to the datapath"))')")
         letgo=$(rel_us "$letgo")
-        local dpstate dst_held dst_dropped relayed_in
-        read -r dpstate dst_held dst_dropped relayed_in < <(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' |
+        local dpstate dst_held dst_dropped relayed_in dst_stats
+        dst_stats=$(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}')
+        read -r dpstate dst_held dst_dropped relayed_in < <(echo "$dst_stats" |
             jq -r '"\(.pair.state) \(.pair.counters.held) \(.pair.counters.dropped_hold) \(.pair.counters.relayed_in)"')
         # What reached the source after the VM stopped there (100 pps and a
         # downtime of 100 ms or more: some always does) went on to the
@@ -217,7 +218,7 @@ migrate() {
         timelines="$timelines
 $kind:$src->$dst: source $src (released record):
 $(tb_vfoctl "$src" --timeline pairs "$name" 2>&1 | sed -n '/released here/,$p')
-$kind:$src->$dst: destination $dst (live record; its datapath's counters of the pair: $(tb_dp_call "$dst" '{"command":"stats","name":"'"$name"':ua-backup0"}' | jq -c '.pair.counters' 2>/dev/null)):
+$kind:$src->$dst: destination $dst (live record; its datapath's counters of the pair: $(echo "$dst_stats" | jq -c '.pair.counters' 2>/dev/null)):
 $(tb_vfoctl "$dst" --timeline pairs "$name" 2>&1)"
     fi
     timing="$timing
