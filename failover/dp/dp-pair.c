@@ -5,13 +5,12 @@
  * when a command returns, the worker already forwards by the new state. */
 #include "config.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <rte_malloc.h>
 
 #include "dp.h"
@@ -52,15 +51,6 @@ dp_pair_synchronize(void)
 		if (nap_us < 1000)
 			nap_us *= 2;
 	}
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Called with dp.lock held. */
@@ -251,12 +241,12 @@ int
 dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		  bool relay, enum dp_pair_state *previous, char *err, size_t errlen)
 {
-	uint64_t t0 = now_us(), t_locked, t_mac = 0, t_synced = 0, t_end;
+	gint64 t0 = g_get_monotonic_time(), t_locked, t_mac = 0, t_synced = 0, t_end;
 	struct dp_pair *p;
 	int ret = 0, claim;
 
 	pthread_mutex_lock(&dp.lock);
-	t_locked = now_us();
+	t_locked = g_get_monotonic_time();
 	p = dp_pair_find(name);
 	if (!p) {
 		snprintf(err, errlen, "no pair named %s", name);
@@ -273,9 +263,9 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		 * the MAC must be able to arrive (HOLD <-> VIRTIO_ACTIVE
 		 * keeps the claim). */
 		if (p->mac_claim < 0) {
-			t_mac = now_us();
+			t_mac = g_get_monotonic_time();
 			claim = dp_port_claim_mac(&p->mac, err, errlen);
-			t_mac = now_us() - t_mac;
+			t_mac = g_get_monotonic_time() - t_mac;
 			if (claim < 0) {
 				ret = -1;
 				goto out;
@@ -285,29 +275,29 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
 		if (announce_now)
 			__atomic_store_n(&p->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
-		t_synced = now_us();
+		t_synced = g_get_monotonic_time();
 		dp_pair_synchronize();
-		t_synced = now_us() - t_synced;
+		t_synced = g_get_monotonic_time() - t_synced;
 	} else {
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
-		t_synced = now_us();
+		t_synced = g_get_monotonic_time();
 		dp_pair_synchronize();
-		t_synced = now_us() - t_synced;
-		t_mac = now_us();
+		t_synced = g_get_monotonic_time() - t_synced;
+		t_mac = g_get_monotonic_time();
 		if (p->mac_claim >= 0)
 			dp_port_release_mac(&p->mac, p->mac_claim == 1);
 		p->mac_claim = -1;
-		t_mac = now_us() - t_mac;
+		t_mac = g_get_monotonic_time() - t_mac;
 	}
-	t_end = now_us();
+	t_end = g_get_monotonic_time();
 	DP_LOG(INFO, "pair %s: %s -> %s", name, dp_pair_state_name(*previous),
 	       dp_pair_state_name(state));
 	/* A caller (hookd at the guest's unplug) waits for this: say where
 	 * the time went when it was long. */
 	if (t_end - t0 >= DP_SLOW_CALL_US)
-		DP_LOG(NOTICE, "pair %s: %s -> %s took %" PRIu64 " ms (waiting for the lock %" PRIu64
-		       ", the uplink's MAC filter or promiscuous mode %" PRIu64
-		       ", the worker's quiescent state %" PRIu64 ")",
+		DP_LOG(NOTICE, "pair %s: %s -> %s took %" G_GINT64_FORMAT " ms (waiting for the lock %" G_GINT64_FORMAT
+		       ", the uplink's MAC filter or promiscuous mode %" G_GINT64_FORMAT
+		       ", the worker's quiescent state %" G_GINT64_FORMAT ")",
 		       name, dp_pair_state_name(*previous), dp_pair_state_name(state),
 		       (t_end - t0) / 1000, (t_locked - t0) / 1000, t_mac / 1000, t_synced / 1000);
 out:
