@@ -72,12 +72,30 @@ struct sw_event {
 
 static volatile int quit;
 
-/* The VF path: a packet socket on the stand-in's netdev. */
+/* The VF path: a packet socket on the stand-in's netdev. When that netdev
+ * goes, frames the guest sent before may still be queued on the socket
+ * (the kernel keeps them; the first read after the netdev went down fails
+ * once with ENETDOWN): the old socket is kept as old_fd and read until it
+ * is empty before it is closed. */
 struct vf_sock {
 	const char *iface;
 	unsigned int ifindex;
 	int fd;
+	int old_fd;
 };
+
+/* Stop using the current socket; what it queued is still read. */
+static void
+vf_sock_retire(struct vf_sock *vs)
+{
+	if (vs->fd >= 0) {
+		if (vs->old_fd >= 0)
+			close(vs->old_fd);
+		vs->old_fd = vs->fd;
+	}
+	vs->fd = -1;
+	vs->ifindex = 0;
+}
 
 static void
 vf_sock_refresh(struct vf_sock *vs)
@@ -88,9 +106,7 @@ vf_sock_refresh(struct vf_sock *vs)
 
 	if (vs->fd >= 0 && idx == vs->ifindex)
 		return;
-	if (vs->fd >= 0)
-		close(vs->fd);
-	vs->fd = -1;
+	vf_sock_retire(vs);
 	vs->ifindex = 0;
 	if (idx == 0)
 		return;
@@ -109,6 +125,39 @@ vf_sock_refresh(struct vf_sock *vs)
 		return;
 	}
 	vs->ifindex = idx;
+}
+
+/* Read up to BURST frames from the VF path: first what is left on a
+ * replaced socket (closed once empty), then the current one. Returns the
+ * number read, 0 if none. */
+static int
+vf_sock_recv(struct vf_sock *vs, struct mmsghdr *msgs)
+{
+	int n, tries;
+
+	for (tries = 0; vs->old_fd >= 0 && tries < 3; tries++) {
+		/* ENETDOWN is reported once; the queue is still there. */
+		n = recvmmsg(vs->old_fd, msgs, BURST, MSG_DONTWAIT, NULL);
+		if (n > 0)
+			return n;
+		if (n < 0 && (errno == ENETDOWN || errno == EINTR))
+			continue;
+		break;
+	}
+	if (vs->old_fd >= 0) {
+		close(vs->old_fd);
+		vs->old_fd = -1;
+	}
+	if (vs->fd < 0)
+		return 0;
+	n = recvmmsg(vs->fd, msgs, BURST, MSG_DONTWAIT, NULL);
+	if (n >= 0)
+		return n;
+	/* ENETDOWN: the netdev went down; what it queued stays readable
+	 * and the refresh replaces the socket if the netdev is gone. */
+	if (errno != EAGAIN && errno != EINTR && errno != ENETDOWN)
+		vf_sock_retire(vs);
+	return 0;
 }
 
 static void
@@ -170,7 +219,7 @@ main(int argc, char **argv)
 	struct mmsghdr tmsgs[BURST];
 	struct iovec tiovs[BURST];
 	uint16_t ports[1];
-	struct vf_sock vs = { .fd = -1 };
+	struct vf_sock vs = { .fd = -1, .old_fd = -1 };
 	static uint8_t vbuf[BURST][128];
 	struct mmsghdr msgs[BURST];
 	struct iovec iovs[BURST];
@@ -284,10 +333,8 @@ main(int argc, char **argv)
 				}
 				n = sendmmsg(vs.fd, tmsgs, want, MSG_DONTWAIT);
 				if (n < 0 && errno != EAGAIN && errno != ENOBUFS &&
-				    errno != EINTR) {
-					close(vs.fd);
-					vs.fd = -1;
-				}
+				    errno != EINTR)
+					vf_sock_retire(&vs);
 				if (n > 0) {
 					if (seq == 0)
 						warm_end = now + (uint64_t)(warmup_ms * hz / 1e3);
@@ -332,15 +379,8 @@ main(int argc, char **argv)
 			if (p == PATH_VIRTIO) {
 				nb = rte_eth_rx_burst(ports[PATH_VIRTIO], 0, pkts, BURST);
 				n = nb;
-			} else if (vs.fd >= 0) {
-				n = recvmmsg(vs.fd, msgs, BURST, MSG_DONTWAIT, NULL);
-				if (n < 0) {
-					if (errno != EAGAIN && errno != EINTR) {
-						close(vs.fd);
-						vs.fd = -1;
-					}
-					n = 0;
-				}
+			} else {
+				n = vf_sock_recv(&vs, msgs);
 			}
 			for (k = 0; k < n; k++) {
 				const uint8_t *frame;
@@ -459,6 +499,8 @@ main(int argc, char **argv)
 	rte_eth_dev_stop(ports[0]);
 	if (vs.fd >= 0)
 		close(vs.fd);
+	if (vs.old_fd >= 0)
+		close(vs.old_fd);
 	rte_eal_cleanup();
 	return 0;
 }
