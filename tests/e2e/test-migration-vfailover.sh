@@ -154,6 +154,13 @@ migrate() {
             # ms off the host's): the guest's own trace of its NICs.
             diag "$name's console, its last 80 network lines (vf-guest):"
             grep -a "vf-guest: " "$(tb_console "$name")" | tail -n 80 | tr -d '\r' | sed 's/^/#   /'
+            # hookd notes slow steering on its timeline (printed below);
+            # the datapath logs its own slow requests.
+            local host
+            for host in A B; do
+                diag "host $host: vfailover-dp requests that took 20 ms or more:"
+                grep -a " took " "$(tb_host_dir "$host")/dp.log" 2>/dev/null | tail -n 20 | sed 's/^/#   /'
+            done
         fi
     fi
     local n=$_tb_mig_count unplug begin=- ann=- virtio=- started=- watch=- join=- letgo=- catch=-
