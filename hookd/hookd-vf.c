@@ -16,17 +16,26 @@
 
 struct _HookdVf {
     SriovPool *pool;
+    GHashTable *vf_models;  /* PF name -> its emulated VF model ([pf:NAME] vf-model) */
 };
 
 HookdVf *
 hookd_vf_new(VfConfig *cfg, GError **error)
 {
     g_autoptr(HookdVf) vf = g_new0(HookdVf, 1);
+    g_auto(GStrv) pfs = NULL;
 
     vf->pool = sriov_pool_new(cfg, vf_config_get_string(cfg, "hookd", "state-dir"),
                               vf_config_get_string(cfg, "hookd", "sysfs-root"), error);
     if (!vf->pool)
         return NULL;
+    vf->vf_models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    pfs = vf_config_sections(cfg, "pf");
+    for (guint i = 0; pfs && pfs[i]; i++) {
+        g_autofree char *group = g_strdup_printf("pf:%s", pfs[i]);
+        g_hash_table_insert(vf->vf_models, g_strdup(pfs[i]),
+                            g_strdup(vf_config_get_string(cfg, group, "vf-model")));
+    }
     return g_steal_pointer(&vf);
 }
 
@@ -36,6 +45,8 @@ hookd_vf_free(HookdVf *vf)
     if (!vf)
         return;
     sriov_pool_free(vf->pool);
+    if (vf->vf_models)
+        g_hash_table_unref(vf->vf_models);
     g_free(vf);
 }
 
@@ -251,9 +262,11 @@ pair_vf_config(const VfxPair *vp)
 }
 
 /* The pair's annotation as libvirt has it now (the domain XML is the
- * source of truth for the policy; hookd's record keeps a summary). */
+ * source of truth for the policy; hookd's record keeps a summary) and, with
+ * @root_port, the domain's first free hot-plug PCIe root port (0: none). */
 static VfxPair *
-lookup_vfx_pair(virDomainPtr dom, const char *domain, const char *alias, GError **error)
+lookup_vfx_pair(virDomainPtr dom, const char *domain, const char *alias, guint *root_port,
+                GError **error)
 {
     g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
     g_autoptr(VfxDomain) vdom = NULL;
@@ -267,6 +280,9 @@ lookup_vfx_pair(virDomainPtr dom, const char *domain, const char *alias, GError 
     }
     if (!(vdom = vfx_domain_parse(xml, strlen(xml), error)))
         return NULL;
+    if (root_port)
+        *root_port = vdom->free_root_ports->len ?
+                     g_array_index(vdom->free_root_ports, guint, 0) : 0;
     for (i = 0; i < vdom->pairs->len; i++) {
         VfxPair *vp = g_ptr_array_index(vdom->pairs, i);
         if (g_strcmp0(vp->alias ? vp->alias : vp->mac, alias) == 0)
@@ -292,7 +308,7 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
         g_warning("domain %s: interface %s: no reserved VF to plug", domain, pair->alias);
         return;
     }
-    if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, &error)))
+    if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, &target.root_port, &error)))
         goto fail;
     cfg = pair_vf_config(vp);
     if (pair->vf_defined) {
@@ -319,6 +335,11 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
     target.pci_address = sriov_vf_get_pci_address(svf);
     target.tap = sriov_vf_get_netdev(svf);
     target.backend = target.pci_address ? VFX_BACKEND_KERNEL : VFX_BACKEND_EMULATED;
+    /* The stand-in goes on the domain's first free PCIe root port: libvirt
+     * 9.0 would put a vmxnet3 on conventional PCI, where a q35 guest has
+     * no hot-plug slot. Without a free port libvirt chooses (an i440fx
+     * guest's PCI bus), and says so when it finds no slot. */
+    target.model = g_hash_table_lookup(vf->vf_models, sriov_vf_get_pf(svf));
     if (!(dev_xml = vfx_pair_render_vf(vp, &target, &error)))
         goto fail;
     if (virDomainAttachDeviceFlags(dom, dev_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
@@ -388,7 +409,7 @@ hookd_vf_detach(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *dom
                     "domain %s: interface %s: no VF reserved", domain, pair->alias);
         return FALSE;
     }
-    if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, error)))
+    if (!(vp = lookup_vfx_pair(dom, domain, pair->alias, NULL, error)))
         return FALSE;
     target.pci_address = sriov_vf_get_pci_address(svf);
     target.tap = sriov_vf_get_netdev(svf);

@@ -5,6 +5,7 @@ xml_libvfxml_a_SOURCES = \
 	xml/vfx-xml.c \
 	xml/vfx-domain.c \
 	xml/vfx-render.c \
+	xml/vfx-pcie.c \
 	xml/vfx-cli.c
 xml_libvfxml_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 

@@ -195,8 +195,12 @@ vfx_cli_render(const char *path, FILE *out, FILE *err)
     for (guint i = 0; i < dom->pairs->len; i++) {
         const VfxPair *p = dom->pairs->pdata[i];
         g_autofree char *tap = g_strdup_printf("vfo-tap%u", i);
-        VfxVf kernel = { VFX_BACKEND_KERNEL, "0000:00:00.0", NULL };
-        VfxVf emulated = { VFX_BACKEND_EMULATED, NULL, tap };
+        VfxVf kernel = { VFX_BACKEND_KERNEL, "0000:00:00.0", NULL, NULL, 0 };
+        /* Each pair's stand-in on its own free root port, if there are
+         * enough; libvirt does not place every model on PCIe itself. */
+        VfxVf emulated = { VFX_BACKEND_EMULATED, NULL, tap, NULL,
+                           i < dom->free_root_ports->len ?
+                               g_array_index(dom->free_root_ports, guint, i) : 0 };
         g_autoptr(GError) error = NULL;
         g_autofree char *k = NULL, *e = NULL, *o = NULL;
         const char *who = p->alias ? p->alias : p->mac;
@@ -211,8 +215,10 @@ vfx_cli_render(const char *path, FILE *out, FILE *err)
         o = vfx_pair_render_qemu_override(p);
         fprintf(out, "<!-- pair %s (%s), %s mode: kernel backend, placeholder VF 0000:00:00.0 -->\n%s",
                 who, p->mac, vfx_mode_to_string(p->mode), k);
-        fprintf(out, "<!-- pair %s (%s), %s mode: emulated backend, placeholder tap %s -->\n%s",
-                who, p->mac, vfx_mode_to_string(p->mode), tap, e);
+        fprintf(out, "<!-- pair %s (%s), %s mode: emulated backend, placeholder tap %s%s -->\n%s",
+                who, p->mac, vfx_mode_to_string(p->mode), tap,
+                emulated.root_port ? "" : "; no free pcie-root-port for it: add one and "
+                "give the device its <address type='pci' bus='N'/>", e);
         if (o)
             fprintf(out, "<!-- pair %s: emulated backend, inside the domain's <qemu:override> -->\n%s",
                     who, o);

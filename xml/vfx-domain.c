@@ -68,6 +68,8 @@ vfx_domain_free(VfxDomain *dom)
     g_free(dom->uuid);
     if (dom->pairs)
         g_ptr_array_unref(dom->pairs);
+    if (dom->free_root_ports)
+        g_array_unref(dom->free_root_ports);
     g_free(dom);
 }
 
@@ -506,6 +508,7 @@ vfx_domain_parse_full(const char *xml, gsize len, gsize max_bytes, GError **erro
         return NULL;
     }
     dom->uuid = vfx_xml_child_text(root, "uuid");
+    dom->free_root_ports = vfx_domain_free_root_ports(root);
     ctx.domain = dom->name;
 
     metadata = vfx_xml_child(root, "metadata");

@@ -57,6 +57,9 @@ typedef struct {
     char *name;
     char *uuid;             /* NULL if the XML has no <uuid> */
     GPtrArray *pairs;       /* VfxPair*, in annotation order; owns them */
+    GArray *free_root_ports;  /* guint: index of each pcie-root-port controller
+                               * that allows hot-plug and has no device on
+                               * its bus, in document order */
 } VfxDomain;
 
 /* Parse @xml (@len bytes, need not be NUL-terminated) with the default size
@@ -90,14 +93,23 @@ const char *vfx_link_state_to_string(VfxLinkState state);
 
 typedef enum {
     VFX_BACKEND_KERNEL,     /* a real VF: <interface type='hostdev'> */
-    VFX_BACKEND_EMULATED,   /* a tap "VF": e1000e <interface type='ethernet'> */
+    VFX_BACKEND_EMULATED,   /* a tap "VF": an emulated NIC <interface type='ethernet'> */
 } VfxBackend;
+
+/* The emulated backend's VF stand-in models: PCIe NICs QEMU can use as a
+ * failover primary. NULL-terminated; the first is the default. */
+extern const char *const vfx_emulated_models[];
+gboolean vfx_emulated_model_valid(const char *model);
 
 /* The VF a pair gets on this host. */
 typedef struct {
     VfxBackend backend;
     const char *pci_address;  /* kernel: VF PCI address "DDDD:BB:SS.F" */
     const char *tap;          /* emulated: tap device name (exists, up) */
+    const char *model;        /* emulated: NIC model (NULL = the default) */
+    guint root_port;          /* emulated: index of the free pcie-root-port to
+                               * plug it on (VfxDomain.free_root_ports), or 0:
+                               * no address, libvirt chooses */
 } VfxVf;
 
 /* The alias vfailover gives the VF device of @pair: "ua-vfo-" followed by
@@ -118,18 +130,19 @@ char *vfx_pair_vf_alias(const VfxPair *pair);
  *   attached it (and after libvirt prepared the hostdev on a migration
  *   destination); until then the VF is on the right VLAN id already.
  * Emulated backend: <interface type='ethernet'> with MAC, <target dev='TAP'
- *   managed='no'/>, <model type='e1000e'/>, <rom enabled='no'/>, alias.
- *   VLAN/rate/etc. are enforced by the emulated NIC's bridge, not here;
+ *   managed='no'/>, <model type='MODEL'/> (vfx_emulated_models),
+ *   <rom enabled='no'/>, alias and, with a root_port, <address type='pci'
+ *   bus='0xNN' slot='0x00' function='0x0'/> on it. VLAN/rate/etc. are enforced by the emulated NIC's bridge, not here;
  *   for native mode QEMU's failover_pair_id comes from
  *   vfx_pair_render_qemu_override().
  * Returns NULL + error if @vf does not fit (bad PCI address, no tap, a
- * native-mode pair without a virtio alias). */
+ * native-mode pair without a virtio alias, an unknown model). */
 char *vfx_pair_render_vf(const VfxPair *pair, const VfxVf *vf, GError **error);
 
 /* For the emulated backend in native mode: the <qemu:device> element
  * (namespace http://libvirt.org/schemas/domain/qemu/1.0, prefix "qemu",
  * declared on the element) that sets failover_pair_id=ALIAS on the VF's
- * e1000e frontend, for <qemu:override> in the domain definition. Returns
+ * emulated NIC frontend, for <qemu:override> in the domain definition. Returns
  * NULL for managed mode or a pair without alias. */
 char *vfx_pair_render_qemu_override(const VfxPair *pair);
 

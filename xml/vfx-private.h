@@ -52,6 +52,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VfxIface, vfx_iface_free)
 /* Every <devices>/<interface> of the domain root @root. */
 GPtrArray *vfx_domain_interfaces(xmlNode *root);
 gboolean vfx_iface_is_virtio(const VfxIface *iface);
+/* vfx-pcie.c: the domain's free hot-plug PCIe root ports (VfxDomain). */
+GArray *vfx_domain_free_root_ports(xmlNode *root);
 
 /* "52:54:00:AB:cd:01" -> "52:54:00:ab:cd:01"; NULL if not a MAC. */
 char *vfx_mac_normalise(const char *mac);

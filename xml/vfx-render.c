@@ -25,6 +25,19 @@ vfx_pair_name(const VfxPair *pair)
     return pair->alias ? pair->alias : pair->mac;
 }
 
+/* vmxnet3 first: its Linux driver keeps transmitting what it is handed
+ * until the netdev is unregistered, as real VF drivers (iavf, mlx5,
+ * ixgbevf) do, so the guest loses nothing while the VF is removed. e1000e
+ * drops every frame from the start of its remove until net_failover lets
+ * go of it (doc/testbed.md, "The stand-in's model"). */
+const char *const vfx_emulated_models[] = { "vmxnet3", "e1000e", NULL };
+
+gboolean
+vfx_emulated_model_valid(const char *model)
+{
+    return model && g_strv_contains(vfx_emulated_models, model);
+}
+
 char *
 vfx_pair_render_vf(const VfxPair *pair, const VfxVf *vf, GError **error)
 {
@@ -77,13 +90,23 @@ vfx_pair_render_vf(const VfxPair *pair, const VfxVf *vf, GError **error)
                           vfx_pair_name(pair), vf->tap ? vf->tap : "");
             return NULL;
         }
+        if (vf->model && !vfx_emulated_model_valid(vf->model)) {
+            vfx_set_error(error, VFX_ERROR_INVALID,
+                          "pair for interface %s: '%s' is not an emulated VF model",
+                          vfx_pair_name(pair), vf->model);
+            return NULL;
+        }
         tap = g_markup_escape_text(vf->tap, -1);
         g_string_append(s, "<interface type='ethernet'>\n");
         g_string_append_printf(s, "  <mac address='%s'/>\n", mac);
         g_string_append_printf(s, "  <target dev='%s' managed='no'/>\n", tap);
-        g_string_append(s, "  <model type='e1000e'/>\n");
+        g_string_append_printf(s, "  <model type='%s'/>\n",
+                               vf->model ? vf->model : vfx_emulated_models[0]);
         g_string_append(s, "  <rom enabled='no'/>\n");
         g_string_append_printf(s, "  <alias name='%s'/>\n", vf_alias);
+        if (vf->root_port)
+            g_string_append_printf(s, "  <address type='pci' bus='0x%02x' slot='0x00' "
+                                   "function='0x0'/>\n", vf->root_port);
         g_string_append(s, "</interface>\n");
     }
     return g_string_free(g_steal_pointer(&s), FALSE);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the tiny Linux guest the end-to-end tests and the demo boot under
 # TCG: the host's Debian kernel plus an initramfs holding busybox-static, the
-# virtio/net_failover/e1000e modules and the vf-stream reflector. The result
+# virtio/net_failover/e1000e/vmxnet3 modules and the vf-stream reflector. The result
 # is cached in a build directory and rebuilt only when an input changes.
 #
 # Use as a program:   guest-image.sh [--out DIR] [--stream BIN]
@@ -25,7 +25,7 @@
 # standby=IF primary=IF|- mac=MAC" (printed again on every change),
 # "vf-guest: link IF up|down".
 
-GUEST_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net e1000e"
+GUEST_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net e1000e vmxnet3"
 
 # The guest's /init (busybox ash). Kept here so that its text is one of the
 # cache inputs.

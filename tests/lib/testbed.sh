@@ -61,7 +61,7 @@
 #                             when the guest traces its drops)
 #   tb_result KEY [RESULT]    one value of a vf-stream result line
 #   tb_vf_attach HOST NAME / tb_vf_detach HOST NAME  hot-plug / unplug the
-#                             e1000e VF stand-in (alias ua-vf0, guest's MAC)
+#                             VF stand-in (alias ua-vf0, guest's MAC)
 #   tb_loss_table_header / tb_loss_table_row [RESULT]  the loss table
 #   tb_lost_outside_not_in_guest [RESULT]  lost_outside less the guest's
 #                             own drops of its packets
@@ -96,6 +96,10 @@ TB_GUEST_IP=${TB_GUEST_IP:-198.18.0.10}
 TB_STREAM_PORT=7100
 # Guests report the packets their own kernel drops (tb_guest_tx_drops).
 TB_GUEST_CMDLINE=${TB_GUEST_CMDLINE-vf.trace=stack}
+# The VF stand-in's NIC model, in every guest and for hookd ([pf:*]
+# vf-model): vmxnet3 (hookd's default) or e1000e (doc/testbed.md, "The
+# stand-in's model").
+TB_VF_MODEL=${TB_VF_MODEL:-vmxnet3}
 
 _tb_top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 _tb_top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -326,6 +330,7 @@ backend = emulated
 num-vfs = ${TB_PF_VFS:-2}
 uplink = up0
 datapath-port = ${TB_DATAPATH_PORT-dpp0}
+vf-model = $TB_VF_MODEL
 EOC
     printf '#!/bin/sh\nVFAILOVER_CONFIG=%s exec %s "$@"\n' "$TB_VFO_CONF" \
         "$(cd "$(dirname "$TB_HOOK")" && pwd)/$(basename "$TB_HOOK")" > "$dir/hook-wrapper"
@@ -395,9 +400,10 @@ tb_dp_call() {
 # annotated domain (pair ua-backup0, PF TB_PF), its standby a vhost-user
 # interface served by vfailover-dp (/run/vfailover/vhost/NAME.sock, QEMU
 # the client; memfd shared memory; vectors=0 against QEMU 7.2's TCG crash),
-# and the e1000e VF stand-in on tap TB_VF_TAP (default TB_PFv0) in the
-# definition, with failover_pair_id, rendered by libvfxml (vfx-tool) as
-# hookd would render it. Needs TB_GUEST_MAC.
+# and the VF stand-in (TB_VF_MODEL) on tap TB_VF_TAP (default TB_PFv0) in
+# the definition, on its first free root port, with failover_pair_id,
+# rendered by libvfxml (vfx-tool) as hookd would render it. Needs
+# TB_GUEST_MAC.
 tb_vfo_guest_xml() {
     local name=$1 tap=${TB_VF_TAP:-${TB_PF}v0} base dev ovr
     base=$TB_DIR/$name.novf.xml
@@ -423,7 +429,7 @@ tb_vfo_guest_xml() {
       </qemu:frontend>
     </qemu:device>" \
         tb_guest_xml "$name" > "$base" || return 1
-    dev=$("$TB_VFX_TOOL" render "$base" ua-backup0 --tap "$tap") || return 1
+    dev=$("$TB_VFX_TOOL" render "$base" ua-backup0 --tap "$tap" --model "$TB_VF_MODEL") || return 1
     ovr=$("$TB_VFX_TOOL" override "$base" ua-backup0) || return 1
     # Into <devices> before the serial port, into <qemu:override> at its end.
     awk -v dev="$dev" -v ovr="$ovr" '
@@ -597,7 +603,7 @@ tb_random_mac() {
 # tb_guest_xml NAME: the test guest's domain XML. Environment:
 #   TB_GUEST_MAC          the pair's MAC (default: random)
 #   TB_GUEST_MEM          MiB (default 192)
-#   TB_GUEST_PRIMARY=0    no e1000e QEMU-failover primary (e.g. when the VF
+#   TB_GUEST_PRIMARY=0    no QEMU-failover primary (TB_VF_MODEL) (e.g. when the VF
 #                         is hot-plugged by vfailover)
 #   TB_GUEST_SHARED_MEM=1 memfd + shared memory (needed for vhost-user)
 #   TB_GUEST_BACKUP_IF    replaces the standby <interface> (virtio on br0,
@@ -656,7 +662,7 @@ EOF
     <interface type='bridge'>
       <mac address='$mac'/>
       <source bridge='$TB_HOST_BRIDGE'/>
-      <model type='e1000e'/>
+      <model type='$TB_VF_MODEL'/>
       <rom enabled='no'/>
       <alias name='ua-vf0'/>
       <address type='pci' bus='2' slot='0' function='0'/>
@@ -956,16 +962,19 @@ $TB_STREAM_RESULT"
     return $rc
 }
 
-# The e1000e VF stand-in as a hot-pluggable device: same MAC as the standby
-# (the guest's net_failover pairs it by MAC), alias ua-vf0, no option ROM.
+# The VF stand-in (TB_VF_MODEL) as a hot-pluggable device: same MAC as the
+# standby (the guest's net_failover pairs it by MAC), alias ua-vf0, no
+# option ROM, on root port 2 (free in a guest without a primary; libvirt
+# 9.0 would put a vmxnet3 on conventional PCI, where q35 has no hot-plug).
 tb_vf_xml() {
     cat <<EOF
 <interface type='bridge'>
   <mac address='$TB_GUEST_MAC'/>
   <source bridge='$TB_HOST_BRIDGE'/>
-  <model type='e1000e'/>
+  <model type='$TB_VF_MODEL'/>
   <rom enabled='no'/>
   <alias name='ua-vf0'/>
+  <address type='pci' bus='2' slot='0' function='0'/>
 </interface>
 EOF
 }

@@ -58,7 +58,7 @@ test_values_and_sections(void)
         "# comment\n"
         "[hookd]\nlibvirt-uri = qemu+tcp://192.0.2.1/system\nhook-timeout-ms = 2500\n"
         "[pf:enp3s0f0]\nbackend = kernel\nnum-vfs = 8\npool = fabric-a\n"
-        "[pf:vfpf1]\nnum-vfs = 4\n");
+        "[pf:vfpf1]\nnum-vfs = 4\nvf-model = e1000e\n");
     g_autoptr(GError) error = NULL;
     g_autoptr(VfConfig) cfg = vf_config_load(path, &error);
     g_auto(GStrv) pfs = NULL;
@@ -73,6 +73,8 @@ test_values_and_sections(void)
     g_assert_cmpstr(vf_config_get_string(cfg, "pf:enp3s0f0", "backend"), ==, "kernel");
     g_assert_cmpint(vf_config_get_int(cfg, "pf:enp3s0f0", "num-vfs"), ==, 8);
     g_assert_cmpstr(vf_config_get_string(cfg, "pf:vfpf1", "pool"), ==, "default");
+    g_assert_cmpstr(vf_config_get_string(cfg, "pf:vfpf1", "vf-model"), ==, "e1000e");
+    g_assert_cmpstr(vf_config_get_string(cfg, "pf:enp3s0f0", "vf-model"), ==, "vmxnet3");
     /* Command line wins over the file. */
     vf_config_set_string(cfg, "hookd", "libvirt-uri", "test:///default");
     g_assert_cmpstr(vf_config_get_string(cfg, "hookd", "libvirt-uri"), ==, "test:///default");
@@ -88,6 +90,7 @@ test_errors(void)
     assert_load_fails("[pf:eth0]\nnum-vfs = many\n", VF_CONFIG_ERROR_INVALID, "[pf:eth0] num-vfs must be an integer, not 'many'");
     assert_load_fails("[pf:eth0]\nnum-vfs = 99999\n", VF_CONFIG_ERROR_INVALID, "num-vfs = 99999 is outside 0..4096");
     assert_load_fails("[hookd]\nvf-backend = magic\n", VF_CONFIG_ERROR_INVALID, "must be one of kernel|emulated, not 'magic'");
+    assert_load_fails("[pf:eth0]\nvf-model = rtl8139\n", VF_CONFIG_ERROR_INVALID, "must be one of vmxnet3|e1000e, not 'rtl8139'");
     assert_load_fails("this is not a key file\n", VF_CONFIG_ERROR_READ, "cannot read configuration");
 }
 

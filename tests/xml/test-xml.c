@@ -243,10 +243,11 @@ test_render_rewrite_errors(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(VfxDomain) dom = NULL;
     VfxPair *p;
-    VfxVf bad_pci = { VFX_BACKEND_KERNEL, "3b:02.1", NULL };
-    VfxVf bad_tap = { VFX_BACKEND_EMULATED, NULL, "tap/../x" };
-    VfxVf tap = { VFX_BACKEND_EMULATED, NULL, "vfo-dst-0" };
-    VfxVf pci = { VFX_BACKEND_KERNEL, "0000:82:10.7", NULL };
+    VfxVf bad_pci = { VFX_BACKEND_KERNEL, "3b:02.1", NULL, NULL, 0 };
+    VfxVf bad_tap = { VFX_BACKEND_EMULATED, NULL, "tap/../x", NULL, 0 };
+    VfxVf bad_model = { VFX_BACKEND_EMULATED, NULL, "vfo-dst-0", "rtl8139", 0 };
+    VfxVf tap = { VFX_BACKEND_EMULATED, NULL, "vfo-dst-0", NULL, 0 };
+    VfxVf pci = { VFX_BACKEND_KERNEL, "0000:82:10.7", NULL, NULL, 0 };
     VfxIncoming ch = { "ua-backup0", NULL, &tap, NULL };
     gboolean changed = TRUE;
     char *out;
@@ -262,6 +263,10 @@ test_render_rewrite_errors(void)
     g_clear_error(&error);
     g_assert_null(vfx_pair_render_vf(p, &bad_tap, &error));
     g_assert_error(error, VFX_ERROR, VFX_ERROR_INVALID);
+    g_clear_error(&error);
+    g_assert_null(vfx_pair_render_vf(p, &bad_model, &error));
+    g_assert_cmpstr(error->message, ==,
+                    "pair for interface ua-backup0: 'rtl8139' is not an emulated VF model");
     g_clear_error(&error);
 
     /* The kernel VF hostdev cannot take a tap. */
@@ -294,6 +299,58 @@ test_render_rewrite_errors(void)
     g_assert_true(changed);
     g_assert_nonnull(strstr(out, "bus=\"0x82\" slot=\"0x10\" function=\"0x7\""));
     g_free(out);
+}
+
+/* The free hot-plug root ports: a port is taken by any device whose own
+ * guest address is on its bus (hex as libvirt writes it, or decimal), not by
+ * a hostdev's host address; ports with hotplug='off' never count. The
+ * emulated VF is rendered on the port it is given, with the model asked. */
+static void
+test_root_ports(void)
+{
+    static const char xml[] =
+        "<domain type='qemu'><name>rp</name><devices>"
+        "<controller type='pci' index='0' model='pcie-root'/>"
+        "<controller type='pci' index='1' model='pcie-root-port'>"
+        "  <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>"
+        "</controller>"
+        "<controller type='pci' index='2' model='pcie-root-port'/>"
+        "<controller type='pci' index='3' model='pcie-root-port'><target hotplug='off'/></controller>"
+        "<controller type='pci' index='4' model='pcie-root-port'/>"
+        "<controller type='pci' index='5' model='pcie-root-port'/>"
+        "<controller type='pci' index='10' model='pcie-root-port'/>"
+        "<controller type='pci' index='11' model='pcie-to-pci-bridge'/>"
+        "<interface type='bridge'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "  <address type='pci' bus='0x01' slot='0x00' function='0x0'/></interface>"
+        "<hostdev mode='subsystem' type='pci'><source>"
+        "  <address domain='0x0000' bus='0x02' slot='0x10' function='0x1'/></source>"
+        "  <address type='pci' bus='4' slot='0' function='0'/></hostdev>"
+        "<disk type='file'><address type='drive' bus='5'/></disk>"
+        "</devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VfxDomain) dom = vfx_domain_parse(xml, sizeof(xml) - 1, &error);
+    VfxPair pair = { 0 };
+    VfxVf vf = { VFX_BACKEND_EMULATED, NULL, "vfopf0v3", "e1000e", 5 };
+    g_autofree char *out = NULL, *dflt = NULL;
+
+    g_assert_no_error(error);
+    g_assert_cmpuint(dom->free_root_ports->len, ==, 3);
+    g_assert_cmpuint(g_array_index(dom->free_root_ports, guint, 0), ==, 2);
+    g_assert_cmpuint(g_array_index(dom->free_root_ports, guint, 1), ==, 5);
+    g_assert_cmpuint(g_array_index(dom->free_root_ports, guint, 2), ==, 10);
+
+    pair.mac = (char *)"52:54:00:00:00:01";
+    pair.mode = VFX_MODE_MANAGED;
+    out = vfx_pair_render_vf(&pair, &vf, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(out, "<model type='e1000e'/>"));
+    g_assert_nonnull(strstr(out, "<address type='pci' bus='0x05' slot='0x00' function='0x0'/>"));
+    vf.model = NULL;
+    vf.root_port = 0;
+    dflt = vfx_pair_render_vf(&pair, &vf, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(dflt, "<model type='vmxnet3'/>"));
+    g_assert_null(strstr(dflt, "<address"));
 }
 
 /* An interface's link state as libvirt's XML gives it (hookd leaves a
@@ -472,5 +529,6 @@ main(int argc, char **argv)
     g_test_add_func("/xml/render-rewrite-errors", test_render_rewrite_errors);
     g_test_add_func("/xml/error-line", test_error_line);
     g_test_add_func("/xml/interface-link", test_interface_link);
+    g_test_add_func("/xml/root-ports", test_root_ports);
     return g_test_run();
 }

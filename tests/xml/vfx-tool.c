@@ -2,7 +2,8 @@
  * and print one pair's VF device XML, its <qemu:device> override, or the
  * domain rewritten for an incoming migration.
  *
- *   vfx-tool render   FILE ALIAS|MAC (--pci DDDD:BB:SS.F | --tap TAP)
+ *   vfx-tool render   FILE ALIAS|MAC (--pci DDDD:BB:SS.F | --tap TAP [--model M])
+ *                     (the emulated VF on the domain's first free root port)
  *   vfx-tool override FILE ALIAS|MAC
  *   vfx-tool rewrite  FILE ALIAS|MAC [--pci P | --tap T] [--socket PATH]
  *
@@ -24,18 +25,19 @@ fail(const char *msg)
 int
 main(int argc, char **argv)
 {
-    g_autofree char *xml = NULL, *pci = NULL, *tap = NULL, *sock = NULL;
+    g_autofree char *xml = NULL, *pci = NULL, *tap = NULL, *sock = NULL, *model = NULL;
     g_autoptr(GOptionContext) oc = g_option_context_new("render|override|rewrite FILE ALIAS|MAC");
     g_autoptr(GError) error = NULL;
     g_autoptr(VfxDomain) dom = NULL;
     GOptionEntry entries[] = {
         { "pci", 0, 0, G_OPTION_ARG_STRING, &pci, "kernel backend VF", "DDDD:BB:SS.F" },
         { "tap", 0, 0, G_OPTION_ARG_STRING, &tap, "emulated backend tap", "TAP" },
+        { "model", 0, 0, G_OPTION_ARG_STRING, &model, "emulated VF model", "MODEL" },
         { "socket", 0, 0, G_OPTION_ARG_STRING, &sock, "destination vhost-user path", "PATH" },
         { NULL },
     };
     VfxPair *pair = NULL;
-    VfxVf vf = { VFX_BACKEND_KERNEL, NULL, NULL };
+    VfxVf vf = { VFX_BACKEND_KERNEL, NULL, NULL, NULL, 0 };
     gsize len = 0;
     char *out = NULL;
 
@@ -59,6 +61,9 @@ main(int argc, char **argv)
     if (tap) {
         vf.backend = VFX_BACKEND_EMULATED;
         vf.tap = tap;
+        vf.model = model;
+        if (strcmp(argv[1], "render") == 0 && dom->free_root_ports->len > 0)
+            vf.root_port = g_array_index(dom->free_root_ports, guint, 0);
     } else {
         vf.pci_address = pci;
     }
