@@ -7,7 +7,7 @@
 #     uplink is the host's link to the network), vfailover-dp (one lcore,
 #     no hugepages) and the libvirt hook;
 #   - a TCG guest with net_failover: a vhost-user virtio standby served by
-#     vfailover-dp and an e1000e VF stand-in on the VF hookd reserved;
+#     vfailover-dp and a VF stand-in (vmxnet3) on the VF hookd reserved;
 #   - live migrations A -> B -> A (native mode; managed mode once hookd has
 #     it: vfailoverctl migrate --mode managed) while vf-stream sends 100 packets/s each way between the guest
 #     and a peer in the physical network; then the same guest without
@@ -105,7 +105,7 @@ else
 fi
 
 if [ $baseline = 1 ]; then
-    say "the same guest WITHOUT vfailover (QEMU failover, e1000e + virtio on plain bridge ports)"
+    say "the same guest WITHOUT vfailover (QEMU failover, $TB_VF_MODEL + virtio on plain bridge ports)"
     tb_guest_start A demo-base && tb_wait_guest_ready demo-base 300 >/dev/null ||
         { echo "demo.sh: the baseline guest did not come up" >&2; exit 1; }
     run_rounds baseline demo-base || exit 1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The test guest on one testbed host: a private libvirtd in its own
-# namespaces boots the TCG guest (virtio standby + e1000e QEMU-failover
+# namespaces boots the TCG guest (virtio standby + VF stand-in (TB_VF_MODEL) QEMU-failover
 # primary on the host bridge); the guest forms net_failover (master,
 # standby and primary with one MAC), answers pings and runs the vf-stream
 # reflector for a peer in the physical-network namespace; teardown leaves
@@ -31,7 +31,7 @@ grep -aq 'failover master:eth0 registered' "$log" &&
 ok $? "net_failover: eth0 master, eth1 standby"
 
 line=$(tb_wait_console "$name" "vf-guest: slaves master=eth0 standby=eth1 primary=eth[0-9]+ mac=$TB_GUEST_MAC" 120)
-ok $? "e1000e primary enslaved with the same MAC ($line)"
+ok $? "$TB_VF_MODEL primary enslaved with the same MAC ($line)"
 
 primary=$(tb_wait_guest_ready "$name" 120)
 ok $? "failover master and primary ($primary) links up"
