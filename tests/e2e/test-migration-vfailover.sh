@@ -6,8 +6,8 @@
 # PF), the libvirt hook installed. Three guests boot on A together (each
 # its own MAC and address): the baseline guest (QEMU failover on plain
 # bridge ports, no vfailover), the annotated native-mode guest (vhost-user
-# standby served by vfailover-dp, the e1000e VF stand-in on the VF tap of
-# its definition) and the managed-mode guest (hookd hot-plugs its VF).
+# standby served by vfailover-dp, the VF stand-in (TB_VF_MODEL, default
+# vmxnet3) on the VF tap of its definition) and the managed-mode guest (hookd hot-plugs its VF).
 # Each migrates A -> B once with vf-stream running both ways with a peer in
 # the physical network. Asserts: the guests boot and the annotated ones
 # answer through the VF; each migration completes, the guest answers on
@@ -101,7 +101,7 @@ use_guest vfmanaged
 console_ts vfmanaged && tb_vfo_managed_guest_start A vfmanaged
 managed_started=$?
 [ $base_started = 0 ] && tb_wait_guest_ready vfbase 300 >/dev/null
-ok $? "baseline guest vfbase (no annotations, e1000e primary on the PF bridge) booted on A"
+ok $? "baseline guest vfbase (no annotations, $TB_VF_MODEL primary on the PF bridge) booted on A"
 
 timelines=""
 timing=""
@@ -253,7 +253,7 @@ vfs_of() {
 vfs_used() { tb_vfoctl "$1" --json vfs | jq -r '[.vfs[] | select(.state != "free")] | length'; }
 
 [ $native_started = 0 ] && primary=$(tb_wait_guest_ready "$name" 240)
-ok $? "annotated guest $name booted on A (vhost-user standby via vfailover-dp, e1000e VF stand-in $primary on ${TB_PF}v0)"
+ok $? "annotated guest $name booted on A (vhost-user standby via vfailover-dp, $TB_VF_MODEL VF stand-in $primary on ${TB_PF}v0)"
 uuid=$(uuid_of A)
 [ "$(vfs_of A)" = 1 ] && tb_vfoctl A --json vfs |
     jq -e --arg u "$uuid" --arg m "$TB_GUEST_MAC" '.vfs[] | select(.domain == $u) | .config.mac == $m' >/dev/null
@@ -317,7 +317,7 @@ done
 diag "timing relative to QEMU's STOP (QEMU events, hookd timelines, guest console; host clock):"
 echo "$timing" | sed '/^$/d; s/^/#   /'
 diag "loss (packets; fwd = peer->guest, rev = guest->peer; lost_out = outside QEMU's STOP..RESUME;"
-diag "in_guest = rev packets the guest's own kernel dropped, e.g. its e1000e driver while it is unplugged):"
+diag "in_guest = rev packets the guest's own kernel dropped, e.g. an e1000e stand-in's driver in its remove):"
 diag "baseline (no vfailover):"
 echo "$btable" | sed 's/^/#   /'
 diag "vfailover (native mode, then managed mode):"
