@@ -42,6 +42,7 @@ static const KeyDef key_table[] = {
     { "pf:*", "pool", KEY_STRING, "default", NULL },
     { "pf:*", "uplink", KEY_STRING, "", NULL },
     { "pf:*", "datapath-port", KEY_STRING, "", NULL },
+    /* = vfx_emulated_models (xml/vfx-render.c), default first */
     { "pf:*", "vf-model", KEY_ENUM, "vmxnet3", "vmxnet3|e1000e" },
 };
 

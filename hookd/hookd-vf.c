@@ -335,10 +335,11 @@ hookd_vf_plug(HookdVf *vf, virDomainPtr dom, const char *uuid, const char *domai
     target.pci_address = sriov_vf_get_pci_address(svf);
     target.tap = sriov_vf_get_netdev(svf);
     target.backend = target.pci_address ? VFX_BACKEND_KERNEL : VFX_BACKEND_EMULATED;
-    /* The stand-in goes on the domain's first free PCIe root port: libvirt
-     * 9.0 would put a vmxnet3 on conventional PCI, where a q35 guest has
-     * no hot-plug slot. Without a free port libvirt chooses (an i440fx
-     * guest's PCI bus), and says so when it finds no slot. */
+    /* The emulated stand-in: its PF's model, on the first free PCIe root
+     * port lookup_vfx_pair() found (libvirt 9.0 would put a vmxnet3 on
+     * conventional PCI, where a q35 guest has no hot-plug slot). Without a
+     * free port libvirt chooses (an i440fx guest's PCI bus), and says so
+     * when it finds no slot. */
     target.model = g_hash_table_lookup(vf->vf_models, sriov_vf_get_pf(svf));
     if (!(dev_xml = vfx_pair_render_vf(vp, &target, &error)))
         goto fail;
