@@ -7,7 +7,8 @@
 # its own MAC and address): the baseline guest (QEMU failover on plain
 # bridge ports, no vfailover), the annotated native-mode guest (vhost-user
 # standby served by vfailover-dp, the VF stand-in (TB_VF_MODEL, default
-# vmxnet3) on the VF tap of its definition) and the managed-mode guest (hookd hot-plugs its VF).
+# vmxnet3) on the VF tap of its definition) and the managed-mode guest
+# (hookd hot-plugs its VF).
 # Each migrates A -> B once with vf-stream running both ways with a peer in
 # the physical network. Asserts: the guests boot and the annotated ones
 # answer through the VF; each migration completes, the guest answers on

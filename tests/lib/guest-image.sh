@@ -52,6 +52,15 @@ for arg in $(cat /proc/cmdline); do
     esac
 done
 
+# The kfree_skb event's filter $f, and with vf.trace=stack the trigger
+# that prints an IPv4 drop's stack under the same filter.
+set_drop_filter() {
+    [ -z "$f" ] || echo "$f" > $e/filter || echo "vf-guest: drop filter not taken: $f"
+    [ "$trace" = stack ] || return 0
+    echo "!stacktrace" > $e/trigger 2>/dev/null
+    echo "stacktrace if protocol == 2048${f:+ && $f}" > $e/trigger || echo "vf-guest: drop trigger not taken"
+}
+
 if [ "$trace" = 1 ] || [ "$trace" = stack ]; then
     t=/sys/kernel/tracing
     mount -t tracefs tracefs $t 2>/dev/null
@@ -60,8 +69,7 @@ if [ "$trace" = 1 ] || [ "$trace" = stack ]; then
     e=$t/events/skb/kfree_skb
     n=$(sed -n 's/.*{ *\([0-9]*\), *"UNHANDLED_PROTO" *}.*/\1/p' $e/format 2>/dev/null)
     f=${n:+reason != $n}
-    [ -n "$f" ] && echo "$f" > $e/filter
-    [ "$trace" = stack ] && echo "stacktrace if protocol == 2048${f:+ && $f}" > $e/trigger
+    set_drop_filter
     if echo 1 > $e/enable 2>/dev/null; then
         while read -r l; do
             case "$l" in
@@ -85,19 +93,14 @@ echo "vf-guest: modules loaded"
 # completion (the function's address range in /proc/kallsyms) out, or the
 # console carries a stack per sent frame (~300 lines/s at the stream's
 # rate) and the serial port, slow under TCG, holds up the guest's kernel.
-if [ -n "${f:-}" ] && [ -n "${e:-}" ]; then
+if [ -n "${f:-}" ]; then
     s=$(grep ' vmxnet3_tq_tx_complete' /proc/kallsyms | head -n 1 | cut -d' ' -f1)
+    case "$s" in *[!0]*) ;; *) s="" ;; esac     # none, or addresses hidden
     x=""
-    case "$s" in
-        ""|*[!0]*) ;;
-        *) s="" ;;     # addresses hidden
-    esac
     [ -n "$s" ] && x=$(awk -v s="$s" '$1 > s && (x == "" || $1 < x) { x = $1 } END { print x }' /proc/kallsyms)
     if [ -n "$x" ]; then
         f="$f && (location < 0x$s || location >= 0x$x)"
-        echo "$f" > $e/filter || echo "vf-guest: drop filter not taken: $f"
-        [ "$trace" = stack ] && echo "!stacktrace" > $e/trigger &&
-            echo "stacktrace if protocol == 2048 && $f" > $e/trigger
+        set_drop_filter
         echo "vf-guest: drop filter: $f"
     fi
 fi
