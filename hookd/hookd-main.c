@@ -13,7 +13,7 @@
 #include "vf-log.h"
 #include "hookd-daemon.h"
 #include "hookd-event-glib.h"
-#include "sriov-ctl.h"
+#include "hookd-vfs.h"
 
 typedef struct {
     char *config;
@@ -207,7 +207,7 @@ main(int argc, char **argv)
     }
     hookd_commands_register(&d);
     hookd_migrate_register(&d);
-    sriov_ctl_register(d.ctl, hookd_vf_pool(d.vf));
+    hookd_vfs_register(d.ctl, hookd_vf_pool(d.vf));
     d.libvirt = hookd_libvirt_new(vf_config_get_string(cfg, "hookd", "libvirt-uri"),
                                   hookd_sync_domains, &d);
     hookd_libvirt_start(d.libvirt);

@@ -1,5 +1,5 @@
 /* hookd's side of the VF manager seam (hookd-vf.h), on the VF pool of
- * libsriov (hookd/sriov-pool.h): reservations at prepare, release at
+ * libvfsriov (sriov/include/sriov-pool.h): reservations at prepare, release at
  * release, reconcile after a resync, and the asynchronous plug after
  * started (configure the VF like the pair's policy says, bind it for
  * passthrough, attach its device XML live). */

@@ -1,5 +1,5 @@
-/* The seam between hookd and the VF manager (the VF pool of libsriov.a,
- * hookd/sriov-pool.h): every VF operation hookd makes goes through these
+/* The seam between hookd and the VF manager (the VF pool of libvfsriov.a,
+ * sriov/include/sriov-pool.h): every VF operation hookd makes goes through these
  * calls (hookd-vf.c). A pair's VF is keyed by (domain UUID, pair alias).
  * Threads and locks: reserve/release run on a hook worker with the registry
  * locked and must not call libvirt; plug runs on the main loop without the
@@ -43,7 +43,7 @@ void hookd_vf_release(HookdVf *vf, const char *uuid, const char *domain, HookdPa
  * @live_uuids (NULL-terminated; include domains still starting). */
 void hookd_vf_reconcile(HookdVf *vf, const char *const *live_uuids);
 
-/* The pool itself (its own control commands, sriov-ctl.h). Borrowed. */
+/* The pool itself (its control commands, hookd-vfs.h). Borrowed. */
 struct _SriovPool;
 struct _SriovPool *hookd_vf_pool(HookdVf *vf);
 

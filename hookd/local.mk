@@ -1,4 +1,5 @@
-# hookd/: vfailover-hookd (the daemon) and vfailoverctl (its CLI client).
+# hookd/: vfailover-hookd, the daemon. It uses the VF library only through
+# sriov/include/ (SRIOV_CPPFLAGS).
 sbin_PROGRAMS += hookd/vfailover-hookd
 hookd_vfailover_hookd_SOURCES = \
 	hookd/hookd-main.c hookd/hookd-daemon.h \
@@ -16,13 +17,11 @@ hookd_vfailover_hookd_SOURCES = \
 	hookd/hookd-dp.c hookd/hookd-dp.h \
 	hookd/hookd-vfxml.c hookd/hookd-vfxml.h \
 	hookd/hookd-migrate.c \
-	hookd/hookd-standby.c
-hookd_vfailover_hookd_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS) $(LIBNL_CFLAGS)
+	hookd/hookd-standby.c \
+	hookd/hookd-vfs.c hookd/hookd-vfs.h
+hookd_vfailover_hookd_CPPFLAGS = $(AM_CPPFLAGS) $(SRIOV_CPPFLAGS)
+hookd_vfailover_hookd_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS)
 hookd_vfailover_hookd_LDADD = $(SRIOV_LIBS) $(VFX_LIBS) $(VF_COMMON_LIBS) $(LIBVIRT_LIBS)
-
-bin_PROGRAMS += hookd/vfailoverctl
-hookd_vfailoverctl_SOURCES = hookd/vfailoverctl.c
-hookd_vfailoverctl_LDADD = $(VFX_LIBS) $(VF_COMMON_LIBS)
 
 systemdsystemunit_DATA += hookd/vfailover-hookd.service
 EXTRA_DIST += hookd/vfailover-hookd.service.in

@@ -11,10 +11,12 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_LDADD = $(VF_COMMON_LIBS)
 
-dist_check_SCRIPTS += tests/unit/test-ctl-socket.sh tests/unit/test-skip-policy.sh
+dist_check_SCRIPTS += tests/unit/test-ctl-socket.sh tests/unit/test-skip-policy.sh \
+	tests/unit/test-layout.sh
 
 TESTS += \
 	tests/unit/test-frame \
 	tests/unit/test-config \
 	tests/unit/test-ctl-socket.sh \
-	tests/unit/test-skip-policy.sh
+	tests/unit/test-skip-policy.sh \
+	tests/unit/test-layout.sh

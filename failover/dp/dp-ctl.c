@@ -560,7 +560,8 @@ ctl_thread(void *arg)
 		struct ctl_conn *c;
 		int conn;
 
-		dp_port_poll_failover();
+		if (dp_port_poll_failover())
+			dp_pair_announce_all();
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		conn = accept4(ctl_fd, NULL, NULL, SOCK_CLOEXEC);

@@ -21,38 +21,6 @@ dp_pair_state_name(enum dp_pair_state state)
 	return state == DP_PAIR_VIRTIO_ACTIVE ? "virtio" : state == DP_PAIR_HOLD ? "hold" : "vf";
 }
 
-void
-dp_format_mac(char *buf, size_t len, const struct rte_ether_addr *mac)
-{
-	const uint8_t *b = mac->addr_bytes;
-
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
-/* Wait until the worker has passed a quiescent state (or is offline).
- * Not rte_rcu_qsbr_synchronize: that spins until the worker reports, and
- * when the worker's core is shared (a test bed, a busy host) the worker
- * may be waiting for the very CPU time the spin takes; nor does anything
- * here need the answer within microseconds. So a few pauses, then naps
- * growing to 1 ms. */
-void
-dp_pair_synchronize(void)
-{
-	uint64_t token = rte_rcu_qsbr_start(dp.rcu);
-	unsigned int pauses = 0, nap_us = 10;
-
-	while (rte_rcu_qsbr_check(dp.rcu, token, false) == 0) {
-		if (pauses < 100) {
-			pauses++;
-			rte_pause();
-			continue;
-		}
-		usleep(nap_us);
-		if (nap_us < 1000)
-			nap_us *= 2;
-	}
-}
-
 /* Called with dp.lock held. */
 static int
 publish_table(void)
@@ -65,7 +33,7 @@ publish_table(void)
 	t->n = dp.n_pairs;
 	memcpy(t->pair, dp.pairs, sizeof(t->pair[0]) * dp.n_pairs);
 	old = __atomic_exchange_n(&dp.table, t, __ATOMIC_ACQ_REL);
-	dp_pair_synchronize();
+	dp_rcu_synchronize();
 	rte_free(old);
 	return 0;
 }
@@ -207,7 +175,7 @@ dp_pair_del(const char *name, char *err, size_t errlen)
 	p = dp.pairs[i];
 	remove_index(i);
 	while (publish_table() < 0)
-		dp_pair_synchronize();
+		dp_rcu_synchronize();
 	if (p->mac_claim >= 0)
 		dp_port_release_mac(&p->mac, p->mac_claim == 1);
 	pthread_mutex_unlock(&dp.lock);
@@ -276,12 +244,12 @@ dp_pair_set_state(const char *name, enum dp_pair_state state, bool announce_now,
 		if (announce_now)
 			__atomic_store_n(&p->announce, DP_ANNOUNCE_VIRTIO, __ATOMIC_RELEASE);
 		t_synced = g_get_monotonic_time();
-		dp_pair_synchronize();
+		dp_rcu_synchronize();
 		t_synced = g_get_monotonic_time() - t_synced;
 	} else {
 		__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
 		t_synced = g_get_monotonic_time();
-		dp_pair_synchronize();
+		dp_rcu_synchronize();
 		t_synced = g_get_monotonic_time() - t_synced;
 		t_mac = g_get_monotonic_time();
 		if (p->mac_claim >= 0)

@@ -177,17 +177,18 @@ link_up(uint16_t port)
 
 /* Called from the control thread a few times a second: when the bond's
  * active uplink changes, the network must relearn every claimed MAC on
- * the new one. */
-void
+ * the new one (the caller announces them: ports know nothing of pairs). */
+bool
 dp_port_poll_failover(void)
 {
 	static int last = -1;
 	uint16_t active[RTE_MAX_ETHPORTS];
 	char name[RTE_ETH_NAME_MAX_LEN] = "?";
 	int n, cur;
+	bool moved = false;
 
 	if (!dp.uplink_bonded)
-		return;
+		return false;
 	n = rte_eth_bond_active_slaves_get(dp.uplink_port, active, RTE_DIM(active));
 	cur = n > 0 ? rte_eth_bond_primary_get(dp.uplink_port) : -1;
 	/* Not every member reports link changes to the bond (net_tap's
@@ -203,7 +204,7 @@ dp_port_poll_failover(void)
 			}
 	}
 	if (cur == last)
-		return;
+		return false;
 	if (cur < 0) {
 		DP_LOG(WARNING, "uplink bond: no active uplink (both '%s' and '%s' down)",
 		       dp.uplink_args, dp.uplink2_args);
@@ -211,10 +212,10 @@ dp_port_poll_failover(void)
 		rte_eth_dev_get_name_by_port(cur, name);
 		DP_LOG(INFO, "uplink bond: active uplink is now port %d (%s)%s", cur, name,
 		       last >= 0 ? ": announcing the claimed MACs" : "");
-		if (last >= 0)
-			dp_pair_announce_all();
+		moved = last >= 0;
 	}
 	last = cur;
+	return moved;
 }
 
 void

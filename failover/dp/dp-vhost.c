@@ -195,7 +195,7 @@ on_destroy_device(int vid)
 	pthread_mutex_unlock(&dp.lock);
 	/* The worker may be inside a burst on this device: wait until it
 	 * passed a quiescent state before rte_vhost frees the rings. */
-	dp_pair_synchronize();
+	dp_rcu_synchronize();
 	if (p)
 		DP_LOG(INFO, "pair %s: guest disconnected from %s (device %d)",
 		       p->name, p->socket, vid);

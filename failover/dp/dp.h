@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <rte_ether.h>
@@ -148,10 +149,21 @@ struct dp_ctx {
 
 extern struct dp_ctx dp;
 
+/* Lower-case xx:xx:xx:xx:xx:xx, as libvirt writes MACs. */
+static inline void
+dp_format_mac(char *buf, size_t len, const struct rte_ether_addr *mac)
+{
+	const uint8_t *b = mac->addr_bytes;
+
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
 /* dp-port.c: uplink (single port or active-backup bond) and the pool. */
 int dp_port_init(void);
 void dp_port_close(void);
-void dp_port_poll_failover(void);
+/* Follow the bond's active uplink; true when it moved to another up
+ * port and the claimed MACs must be announced on it. */
+bool dp_port_poll_failover(void);
 /* 0: MAC filter entry, 1: promiscuous mode, -1: error in @err. */
 int dp_port_claim_mac(const struct rte_ether_addr *mac, char *err, size_t errlen);
 void dp_port_release_mac(const struct rte_ether_addr *mac, bool promisc);
@@ -178,9 +190,9 @@ void dp_pair_announce_all(void);
 /* pair-announce: RARP/GARP rounds for one pair in any state. */
 int dp_pair_announce(const char *name, char *err, size_t errlen);
 const char *dp_pair_state_name(enum dp_pair_state state);
-void dp_pair_synchronize(void);
-/* Lower-case xx:xx:xx:xx:xx:xx, as libvirt writes MACs. */
-void dp_format_mac(char *buf, size_t len, const struct rte_ether_addr *mac);
+
+/* dp-rcu.c: wait for the worker's quiescent state (napping, not spinning). */
+void dp_rcu_synchronize(void);
 
 /* dp-fwd.c: the forwarding loop on the main lcore. */
 int dp_fwd_loop(void);

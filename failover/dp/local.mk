@@ -7,6 +7,7 @@ failover_dp_vfailover_dp_SOURCES = \
 	failover/dp/dp-port.c \
 	failover/dp/dp-vhost.c \
 	failover/dp/dp-pair.c \
+	failover/dp/dp-rcu.c \
 	failover/dp/dp-fwd.c \
 	failover/dp/dp-announce.c \
 	failover/dp/dp-relay.c \

@@ -289,7 +289,7 @@ tb_host_start() {
 # paths (/run/vfailover/..., private to the host; logs DIR/hookd.log and
 # DIR/dp.log).
 TB_HOOKD=${TB_HOOKD:-$_tb_top_builddir/hookd/vfailover-hookd}
-TB_VFOCTL=${TB_VFOCTL:-$_tb_top_builddir/hookd/vfailoverctl}
+TB_VFOCTL=${TB_VFOCTL:-$_tb_top_builddir/tools/vfailoverctl}
 TB_HOOK=${TB_HOOK:-$_tb_top_builddir/libvirt-hooks/vfailover-hook}
 TB_DP=${TB_DP:-$_tb_top_builddir/failover/dp/vfailover-dp}
 TB_VFX_TOOL=${TB_VFX_TOOL:-$_tb_top_builddir/tests/xml/vfx-tool}

@@ -4,7 +4,7 @@ B=${top_builddir:-.}
 S=${top_srcdir:-.}
 HOOK=$B/libvirt-hooks/vfailover-hook
 HOOKD=$B/hookd/vfailover-hookd
-CTL=$B/hookd/vfailoverctl
+CTL=$B/tools/vfailoverctl
 
 # domain_xml TEMPLATE NAME UUID KERNEL [NOVF]: a test domain on stdout.
 domain_xml() {

@@ -26,22 +26,22 @@ plan 8
 [ -S "$sock" ]; ok $? "hookd creates its control socket"
 [ "$(stat -c %a "$sock")" = 600 ]; ok $? "control socket mode is 0600"
 
-out=$("$B/hookd/vfailoverctl" --socket "$sock" status 2>&1)
+out=$("$B/tools/vfailoverctl" --socket "$sock" status 2>&1)
 echo "$out" | grep -q "hookd: running (version"; ok $? "vfailoverctl status: $out"
 
-out=$("$B/hookd/vfailoverctl" --socket "$sock" --json status 2>&1)
+out=$("$B/tools/vfailoverctl" --socket "$sock" --json status 2>&1)
 echo "$out" | grep -q "\"pid\" : $hookd_pid"; ok $? "vfailoverctl --json status carries hookd's pid"
 
-out=$("$B/hookd/vfailoverctl" --socket "$sock" list-commands 2>&1)
+out=$("$B/tools/vfailoverctl" --socket "$sock" list-commands 2>&1)
 echo "$out" | grep -q "^status "; ok $? "list-commands lists status"
 
-out=$("$B/hookd/vfailoverctl" --socket "$sock" frobnicate 2>&1); rc=$?
+out=$("$B/tools/vfailoverctl" --socket "$sock" frobnicate 2>&1); rc=$?
 [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "unknown command 'frobnicate'"
 ok $? "unknown command: exit 1 and one line: $out"
 
 # Open the file mode on purpose: SO_PEERCRED must still refuse uid 65534.
 chmod 0666 "$sock"
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/hookd/vfailoverctl" --config "$tmp/empty.conf" --socket "$sock" status 2>&1); rc=$?
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/tools/vfailoverctl" --config "$tmp/empty.conf" --socket "$sock" status 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "only uid 0 may connect"; ok $? "non-root peer refused: $out"
 
 kill -0 "$hookd_pid"; ok $? "hookd still running after bad peers"

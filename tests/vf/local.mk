@@ -1,9 +1,10 @@
-# tests/vf/: VF backends, pool and control handlers (hookd/sriov-*), and the
-# fake SR-IOV kernel (sysfs tree + netlink PF peer) they and tests/bench/vf-scale use.
+# tests/vf/: the VF library (sriov/: backends, pool, records), hookd's `vfs`
+# and `stats` handlers over it, and the fake SR-IOV kernel (sysfs tree +
+# netlink PF peer) they and tests/bench/vf-scale use.
 VF_FAKE_SOURCES = \
 	tests/vf/fake-sysfs.c tests/vf/fake-sysfs.h \
 	tests/vf/fake-pf.c tests/vf/fake-pf.h
-VF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/hookd -I$(top_srcdir)/tests/vf
+VF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) $(SRIOV_PRIVATE_CPPFLAGS) -I$(top_srcdir)/tests/vf
 VF_TEST_CFLAGS = $(AM_CFLAGS) $(LIBNL_CFLAGS)
 VF_TEST_LIBS = $(SRIOV_LIBS) $(VF_COMMON_LIBS)
 
@@ -16,8 +17,8 @@ tests_vf_test_sriov_kernel_LDADD = $(VF_TEST_LIBS)
 
 check_PROGRAMS += tests/vf/test-sriov-pool
 tests_vf_test_sriov_pool_SOURCES = tests/vf/test-sriov-pool.c $(VF_FAKE_SOURCES) \
-	hookd/hookd-ctl.c hookd/hookd-ctl.h
-tests_vf_test_sriov_pool_CPPFLAGS = $(VF_TEST_CPPFLAGS)
+	hookd/hookd-ctl.c hookd/hookd-ctl.h hookd/hookd-vfs.c hookd/hookd-vfs.h
+tests_vf_test_sriov_pool_CPPFLAGS = $(VF_TEST_CPPFLAGS) -I$(top_srcdir)/hookd
 tests_vf_test_sriov_pool_CFLAGS = $(VF_TEST_CFLAGS)
 tests_vf_test_sriov_pool_LDADD = $(VF_TEST_LIBS)
 

@@ -1,4 +1,4 @@
-/* Emulated VF backend (hookd/sriov-emulated.c) through the pool, with real
+/* Emulated VF backend (sriov/emulated/) through the pool, with real
  * frames: the test runs in its own network namespace, builds two emulated
  * PFs whose uplinks are veth pairs, plays the
  * guests by opening the VF taps, and plays the wire with packet sockets on
@@ -29,8 +29,8 @@
 #include <glib/gstdio.h>
 
 #include "sriov-netlink.h"
-#include "sriov-pool.h"
-#include "sriov-state.h"
+#include "sriov-pool-private.h"
+#include "sriov-record.h"
 #include "iproute2-capture.h"
 #include "vf-test.h"
 
@@ -646,7 +646,7 @@ test_release_restores(void)
     g_assert_cmpuint(got->len, ==, 0);
     close(taps[0]);
     {
-        g_autofree char *dir = sriov_state_dir(state_dir);
+        g_autofree char *dir = sriov_record_dir(state_dir);
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
         g_assert_null(d ? g_dir_read_name(d) : NULL);
     }
@@ -942,7 +942,7 @@ main(int argc, char **argv)
     vf_config_free(cfg);
     g_unlink(conf_path);
     {
-        g_autofree char *dir = sriov_state_dir(state_dir);
+        g_autofree char *dir = sriov_record_dir(state_dir);
         g_rmdir(dir);
         g_rmdir(state_dir);
     }

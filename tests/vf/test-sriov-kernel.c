@@ -1,4 +1,4 @@
-/* Kernel VF backend (hookd/sriov-kernel.c):
+/* Kernel VF backend (sriov/kernel/):
  *  - sysfs: VF count (0 then N, limits), VF discovery, driver binding to
  *    vfio-pci and back, vanished VFs — on a fake tree whose "kernel"
  *    reactions are emulated by tests/vf/fake-sysfs.c;

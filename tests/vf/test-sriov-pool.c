@@ -1,4 +1,4 @@
-/* VF pool and policy (hookd/sriov-pool.c) on the kernel backend with the fake
+/* VF pool and policy (sriov/pool/) on the kernel backend with the fake
  * SR-IOV kernel (fake sysfs tree + fake PF netlink peer): allocation across
  * PFs and pools, the "no free VF" message, concurrent reservations from many
  * threads, state saved before changes, rollback of a partial configuration,
@@ -12,11 +12,11 @@
 #include <glib/gstdio.h>
 #include <linux/if_link.h>
 
-#include "sriov-ctl.h"
+#include "hookd-vfs.h"
 #include "sriov-kernel.h"
 #include "sriov-netlink.h"
-#include "sriov-pool.h"
-#include "sriov-state.h"
+#include "sriov-pool-private.h"
+#include "sriov-record.h"
 #include "fake-sysfs.h"
 #include "fake-pf.h"
 #include "vf-test.h"
@@ -124,7 +124,7 @@ assert_error_mentions(const GError *error, const char *fragment)
 static guint
 count_state_files(Fixture *f)
 {
-    g_autofree char *dir = sriov_state_dir(f->state_dir);
+    g_autofree char *dir = sriov_record_dir(f->state_dir);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     guint n = 0;
     const char *name;
@@ -361,7 +361,7 @@ test_reserve_exact(Fixture *f, gconstpointer data)
     g_assert_null(sriov_pool_find_vf(pool, NULL, NULL));
     g_assert_cmpuint(count_state_files(f), ==, 1);   /* persisted like the others */
     {
-        g_autoptr(GPtrArray) recs = sriov_state_load_all(f->state_dir, &error);
+        g_autoptr(GPtrArray) recs = sriov_record_load_all(f->state_dir, &error);
         SriovVfRecord *r = recs->pdata[0];
         g_assert_cmpuint(recs->len, ==, 1);
         g_assert_cmpstr(r->pf, ==, "enp3s0f0");
@@ -496,7 +496,7 @@ test_bad_input(Fixture *f, gconstpointer data)
     g_autoptr(SriovPool) pool = open_pool(f, &error);
     g_autofree char *record = NULL;
     g_autofree char *record_after = NULL;
-    g_autofree char *dir = sriov_state_dir(f->state_dir);
+    g_autofree char *dir = sriov_record_dir(f->state_dir);
     g_autofree char *path = g_build_filename(dir, "enp4s0f0-vf1.json", NULL);
     SriovVfConfig cfg = { 0 };
     FakeVfState before, after;
@@ -710,7 +710,7 @@ test_ctl(Fixture *f, gconstpointer data)
     {
         g_autoptr(JsonObject) req = request("{\"command\": \"vfs\"}");
         g_autoptr(JsonObject) reply = json_object_new();
-        g_assert_true(sriov_ctl_vfs(req, reply, pool, &error));
+        g_assert_true(hookd_vfs_vfs(req, reply, pool, &error));
         list = json_object_get_array_member(reply, "vfs");
         g_assert_cmpuint(json_array_get_length(list), ==, 10);
         o = json_array_get_object_element(list, 0);
@@ -729,13 +729,13 @@ test_ctl(Fixture *f, gconstpointer data)
     {
         g_autoptr(JsonObject) req = request("{\"command\": \"vfs\", \"pf\": \"enp4s0f0\"}");
         g_autoptr(JsonObject) reply = json_object_new();
-        g_assert_true(sriov_ctl_vfs(req, reply, pool, &error));
+        g_assert_true(hookd_vfs_vfs(req, reply, pool, &error));
         g_assert_cmpuint(json_array_get_length(json_object_get_array_member(reply, "vfs")), ==, 2);
     }
     {
         g_autoptr(JsonObject) req = request("{\"command\": \"stats\"}");
         g_autoptr(JsonObject) reply = json_object_new();
-        g_assert_true(sriov_ctl_stats(req, reply, pool, &error));
+        g_assert_true(hookd_vfs_stats(req, reply, pool, &error));
         list = json_object_get_array_member(reply, "vfs");
         g_assert_cmpuint(json_array_get_length(list), ==, 2);   /* VFs in use */
         o = json_array_get_object_element(list, 0);
@@ -745,21 +745,21 @@ test_ctl(Fixture *f, gconstpointer data)
     {
         g_autoptr(JsonObject) req = request("{\"command\": \"stats\", \"pf\": \"enp3s0f1\", \"vf\": 3}");
         g_autoptr(JsonObject) reply = json_object_new();
-        g_assert_true(sriov_ctl_stats(req, reply, pool, &error));
+        g_assert_true(hookd_vfs_stats(req, reply, pool, &error));
         o = json_array_get_object_element(json_object_get_array_member(reply, "vfs"), 0);
         g_assert_cmpint(json_object_get_int_member(o, "tx-packets"), ==, 2003);
     }
     {
         g_autoptr(JsonObject) req = request("{\"command\": \"stats\", \"pf\": \"eth7\"}");
         g_autoptr(JsonObject) reply = json_object_new();
-        g_assert_false(sriov_ctl_stats(req, reply, pool, &error));
+        g_assert_false(hookd_vfs_stats(req, reply, pool, &error));
         assert_error_mentions(error, "PF eth7 is not configured");
         g_clear_error(&error);
     }
     {
         g_autoptr(JsonObject) req = request("{\"command\": \"stats\", \"pf\": \"enp3s0f1\", \"vf\": 9}");
         g_autoptr(JsonObject) reply = json_object_new();
-        g_assert_false(sriov_ctl_stats(req, reply, pool, &error));
+        g_assert_false(hookd_vfs_stats(req, reply, pool, &error));
         assert_error_mentions(error, "PF enp3s0f1 has no VF 9");
     }
 }
@@ -771,7 +771,7 @@ static void
 test_state_files(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *dir = sriov_state_dir(f->state_dir);
+    g_autofree char *dir = sriov_record_dir(f->state_dir);
     g_autofree char *tmp = g_build_filename(dir, "enp3s0f0-vf1.json.tmp", NULL);
     g_autofree char *bad = g_build_filename(dir, "enp3s0f0-vf2.json", NULL);
     g_autofree char *gone = g_build_filename(dir, "enp9s0f0-vf0.json", NULL);
@@ -813,7 +813,7 @@ test_state_files(Fixture *f, gconstpointer data)
         guint i, found = 0;
         g_assert_no_error(error);
         g_test_expect_message("vfailover", G_LOG_LEVEL_WARNING, "*Ignoring unreadable*");
-        recs = sriov_state_load_all(f->state_dir, &error);
+        recs = sriov_record_load_all(f->state_dir, &error);
         g_test_assert_expected_messages();
         for (i = 0; i < recs->len; i++) {
             SriovVfRecord *r = recs->pdata[i];
@@ -835,7 +835,7 @@ test_state_files(Fixture *f, gconstpointer data)
         guint i, found = 0;
         g_assert_no_error(error);
         g_assert_nonnull(vf);
-        recs = sriov_state_load_all(f->state_dir, &error);
+        recs = sriov_record_load_all(f->state_dir, &error);
         for (i = 0; i < recs->len; i++)
             if (g_strcmp0(((SriovVfRecord *)recs->pdata[i])->domain_uuid, "uuid-t") == 0)
                 found++;

@@ -19,8 +19,8 @@
 
 #include "sriov-kernel.h"
 #include "sriov-netlink.h"
-#include "sriov-pool.h"
-#include "sriov-state.h"
+#include "sriov-pool-private.h"
+#include "sriov-record.h"
 #include "fake-sysfs.h"
 #include "fake-pf.h"
 
@@ -134,7 +134,7 @@ main(int argc, char **argv)
     sriov_pool_free(pool);
     g_unlink(conf_path);
     {
-        g_autofree char *dir = sriov_state_dir(state_dir);
+        g_autofree char *dir = sriov_record_dir(state_dir);
         g_rmdir(dir);
         if (argc <= 1)
             g_rmdir(state_dir);

@@ -1,11 +1,10 @@
-/* `vfs` and `stats` control commands (see sriov-ctl.h). */
+/* `vfs` and `stats` control commands (see hookd-vfs.h). */
 #include "config.h"
 
 #include <string.h>
 
 #include "vf-frame.h"
-#include "sriov-ctl.h"
-#include "sriov-state.h"
+#include "hookd-vfs.h"
 
 static const char *
 vf_state(const SriovVf *vf)
@@ -44,7 +43,7 @@ get_pf_filter(JsonObject *request, SriovPool *pool, const char **pf, GError **er
 }
 
 gboolean
-sriov_ctl_vfs(JsonObject *request, JsonObject *reply, gpointer user_data, GError **error)
+hookd_vfs_vfs(JsonObject *request, JsonObject *reply, gpointer user_data, GError **error)
 {
     SriovPool *pool = user_data;
     g_autoptr(GPtrArray) all = sriov_pool_list(pool);
@@ -87,7 +86,7 @@ sriov_ctl_vfs(JsonObject *request, JsonObject *reply, gpointer user_data, GError
 }
 
 gboolean
-sriov_ctl_stats(JsonObject *request, JsonObject *reply, gpointer user_data, GError **error)
+hookd_vfs_stats(JsonObject *request, JsonObject *reply, gpointer user_data, GError **error)
 {
     SriovPool *pool = user_data;
     g_autoptr(GPtrArray) all = sriov_pool_list(pool);
@@ -158,10 +157,10 @@ sriov_ctl_stats(JsonObject *request, JsonObject *reply, gpointer user_data, GErr
 }
 
 void
-sriov_ctl_register(HookdCtl *ctl, SriovPool *pool)
+hookd_vfs_register(HookdCtl *ctl, SriovPool *pool)
 {
     hookd_ctl_register(ctl, "vfs", "list every VF: PF, index, address, state, owner, settings",
-                       sriov_ctl_vfs, pool);
+                       hookd_vfs_vfs, pool);
     hookd_ctl_register(ctl, "stats", "counters of the VFs in use ('pf', 'vf', 'all' to choose)",
-                       sriov_ctl_stats, pool);
+                       hookd_vfs_stats, pool);
 }

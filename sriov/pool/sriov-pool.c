@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "sriov-pool.h"
-#include "sriov-state.h"
+#include "sriov-pool-private.h"
+#include "sriov-record.h"
 
 typedef struct _SriovPf SriovPf;
 
@@ -225,7 +225,7 @@ sriov_pool_new_with_backends(VfConfig *cfg, const char *state_dir, SriovBackend 
     pool->kernel = kernel;
     pool->emulated = emulated;
 
-    records = sriov_state_load_all(state_dir, error);
+    records = sriov_record_load_all(state_dir, error);
     if (!records)
         return NULL;
     for (n = names; *n; n++) {
@@ -393,7 +393,7 @@ reserve_claimed(SriovPool *pool, SriovVf *vf, const char *domain_uuid, const cha
         rec->pci_address = g_strdup(info.pci_address);
         rec->original_driver = g_strdup(info.driver);
         /* On disk before the first change. */
-        ok = sriov_state_save(pool->state_dir, rec, error);
+        ok = sriov_record_save(pool->state_dir, rec, error);
         if (!ok)
             (void)be->ops->vf_release(be, vf->pf->name, vf->index, NULL);
     }
@@ -549,7 +549,7 @@ sriov_pool_configure(SriovPool *pool, SriovVf *vf, const SriovVfConfig *cfg, GEr
         memset(&vf->rec->applied, 0, sizeof(vf->rec->applied));
     sriov_vf_config_merge(&vf->rec->applied, cfg);
     vf->rec->has_applied = TRUE;
-    return sriov_state_save_applied(pool->state_dir, vf->pf->name, vf->index, &vf->rec->applied,
+    return sriov_record_save_applied(pool->state_dir, vf->pf->name, vf->index, &vf->rec->applied,
                                     error);
 }
 
@@ -633,7 +633,7 @@ do_release(SriovPool *pool, SriovVf *vf, GError **error)
     }
     if (!ok)
         g_warning("%s; dropping its reservation (nothing left to restore)", local->message);
-    return sriov_state_remove(pool->state_dir, rec->pf, rec->vf, error);
+    return sriov_record_remove(pool->state_dir, rec->pf, rec->vf, error);
 }
 
 gboolean

@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "sriov-backend.h"
+#include "sriov-vf.h"
 #include "vf-config.h"
 
 typedef struct _SriovPool SriovPool;
@@ -23,11 +23,6 @@ typedef struct _SriovVf SriovVf;   /* owned by the pool, valid while it lives */
  * sriov_pool_reconcile() decides). */
 SriovPool *sriov_pool_new(VfConfig *cfg, const char *state_dir, const char *sysfs_root,
                           GError **error);
-/* Same with the backends given (tests, benchmark); takes ownership of both
- * (either may be NULL if no PF uses it). */
-SriovPool *sriov_pool_new_with_backends(VfConfig *cfg, const char *state_dir,
-                                        SriovBackend *kernel, SriovBackend *emulated,
-                                        GError **error);
 void sriov_pool_free(SriovPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SriovPool, sriov_pool_free)
 

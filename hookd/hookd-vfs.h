@@ -1,4 +1,4 @@
-/* Control-socket commands of the VF manager: `vfs` (every VF, its owner,
+/* hookd's control-socket commands over the VF pool: `vfs` (every VF, its owner,
  * its settings) and `stats` (counters of the VFs in use). vfailoverctl
  * prints the JSON replies as tables. */
 #pragma once
@@ -9,7 +9,7 @@
 #include "sriov-pool.h"
 
 /* Register `vfs` and `stats` on @ctl; @pool must outlive @ctl. */
-void sriov_ctl_register(HookdCtl *ctl, SriovPool *pool);
+void hookd_vfs_register(HookdCtl *ctl, SriovPool *pool);
 
 /* The handlers (HookdCtlHandler signature, user_data = the pool).
  *
@@ -22,5 +22,5 @@ void sriov_ctl_register(HookdCtl *ctl, SriovPool *pool);
  *                 "rx-bytes", "tx-bytes", "broadcast", "multicast",
  *                 "rx-dropped", "tx-dropped"} | {"pf", "vf", "error"}]}
  *       (VFs in use only, unless "all" is true or one VF is named) */
-gboolean sriov_ctl_vfs(JsonObject *request, JsonObject *reply, gpointer pool, GError **error);
-gboolean sriov_ctl_stats(JsonObject *request, JsonObject *reply, gpointer pool, GError **error);
+gboolean hookd_vfs_vfs(JsonObject *request, JsonObject *reply, gpointer pool, GError **error);
+gboolean hookd_vfs_stats(JsonObject *request, JsonObject *reply, gpointer pool, GError **error);

@@ -1,4 +1,4 @@
-/* Saved VF state files (see sriov-state.h). */
+/* VF reservation records (see sriov-record.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -8,7 +8,7 @@
 
 #include <glib/gstdio.h>
 
-#include "sriov-state.h"
+#include "sriov-record.h"
 
 /* A record is a few hundred bytes; refuse anything absurd. */
 #define STATE_MAX_BYTES (64 * 1024)
@@ -29,7 +29,7 @@ sriov_vf_record_free(SriovVfRecord *rec)
 }
 
 char *
-sriov_state_dir(const char *state_dir)
+sriov_record_dir(const char *state_dir)
 {
     return g_build_filename(state_dir, "vf", NULL);
 }
@@ -205,7 +205,7 @@ record_to_json(const SriovVfRecord *rec)
 {
     JsonObject *o = json_object_new();
 
-    json_object_set_int_member(o, "version", SRIOV_STATE_VERSION);
+    json_object_set_int_member(o, "version", SRIOV_RECORD_VERSION);
     json_object_set_string_member(o, "pf", rec->pf);
     json_object_set_int_member(o, "vf", rec->vf);
     json_object_set_string_member(o, "backend", rec->backend);
@@ -296,9 +296,9 @@ sync_dir(const char *dir)
 }
 
 gboolean
-sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error)
+sriov_record_save(const char *state_dir, const SriovVfRecord *rec, GError **error)
 {
-    g_autofree char *dir = sriov_state_dir(state_dir);
+    g_autofree char *dir = sriov_record_dir(state_dir);
     g_autofree char *path = record_path(state_dir, rec->pf, rec->vf);
     g_autofree char *text = to_text(record_to_json(rec));
     int fd, err = 0;
@@ -308,7 +308,7 @@ sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error
      * fsync of the directory after it finds nothing left to write), where
      * tmp + fsync + rename + fsync(dir) takes two. Until the fsync returns
      * nothing has been changed on the VF, so a file cut short by a crash is
-     * a reservation that never happened (sriov_state_load_all() deletes
+     * a reservation that never happened (sriov_record_load_all() deletes
      * it). The record is never rewritten afterwards. */
     fd = open_in_state_dir(dir, path, O_WRONLY | O_CREAT | O_EXCL);
     if (fd >= 0) {
@@ -336,10 +336,10 @@ sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error
 }
 
 gboolean
-sriov_state_save_applied(const char *state_dir, const char *pf, guint vf,
+sriov_record_save_applied(const char *state_dir, const char *pf, guint vf,
                          const SriovVfConfig *applied, GError **error)
 {
-    g_autofree char *dir = sriov_state_dir(state_dir);
+    g_autofree char *dir = sriov_record_dir(state_dir);
     g_autofree char *path = applied_path(state_dir, pf, vf);
     g_autofree char *text = to_text(sriov_vf_config_to_json(applied));
     int err = 0;
@@ -354,7 +354,7 @@ sriov_state_save_applied(const char *state_dir, const char *pf, guint vf,
 }
 
 gboolean
-sriov_state_remove(const char *state_dir, const char *pf, guint vf, GError **error)
+sriov_record_remove(const char *state_dir, const char *pf, guint vf, GError **error)
 {
     g_autofree char *applied = applied_path(state_dir, pf, vf);
     g_autofree char *path = record_path(state_dir, pf, vf);
@@ -476,9 +476,9 @@ load_applied(const char *state_dir, SriovVfRecord *rec)
 }
 
 GPtrArray *
-sriov_state_load_all(const char *state_dir, GError **error)
+sriov_record_load_all(const char *state_dir, GError **error)
 {
-    g_autofree char *dir = sriov_state_dir(state_dir);
+    g_autofree char *dir = sriov_record_dir(state_dir);
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)sriov_vf_record_free);
     g_autoptr(GDir) d = NULL;
     g_autoptr(GError) local = NULL;

@@ -1,4 +1,4 @@
-/* Saved VF state: one JSON file per reserved VF in STATE_DIR/vf/
+/* VF reservation records: one JSON file per reserved VF in STATE_DIR/vf/
  * (PF-vfN.json), on disk (fsync of the file and of the directory) BEFORE the
  * VF is changed, never rewritten, removed once its original configuration
  * is back; the configuration applied for the domain (for `vfs` after a
@@ -13,7 +13,7 @@
 
 #include "sriov-backend.h"
 
-#define SRIOV_STATE_VERSION 1
+#define SRIOV_RECORD_VERSION 1
 
 typedef struct {
     char *pf;
@@ -33,23 +33,16 @@ void sriov_vf_record_free(SriovVfRecord *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SriovVfRecord, sriov_vf_record_free)
 
 /* STATE_DIR/vf (created 0700 if missing). */
-char *sriov_state_dir(const char *state_dir);
+char *sriov_record_dir(const char *state_dir);
 /* A new reservation with its original configuration (rec->applied is not
  * saved here): on disk when this returns. */
-gboolean sriov_state_save(const char *state_dir, const SriovVfRecord *rec, GError **error);
+gboolean sriov_record_save(const char *state_dir, const SriovVfRecord *rec, GError **error);
 /* The configuration last applied for the reservation's domain. */
-gboolean sriov_state_save_applied(const char *state_dir, const char *pf, guint vf,
+gboolean sriov_record_save_applied(const char *state_dir, const char *pf, guint vf,
                                   const SriovVfConfig *applied, GError **error);
-gboolean sriov_state_remove(const char *state_dir, const char *pf, guint vf, GError **error);
+gboolean sriov_record_remove(const char *state_dir, const char *pf, guint vf, GError **error);
 /* Every record, with its applied configuration; unreadable files are
  * reported with a warning and skipped (they stay on disk for a human to look
  * at), except a record cut short by a crash while it was created (its
  * reservation never returned: it is removed). */
-GPtrArray *sriov_state_load_all(const char *state_dir, GError **error);
-
-/* A VF configuration as JSON (only the settings flagged in cfg->set):
- * {"mac": "52:54:00:..", "vlan": 100, "qos": 0, "vlan-protocol": "802.1Q",
- *  "spoofchk": true, "trust": false, "min-tx-rate-mbps": 0,
- *  "max-tx-rate-mbps": 0, "link-state": "auto"} */
-JsonObject *sriov_vf_config_to_json(const SriovVfConfig *cfg);
-gboolean sriov_vf_config_from_json(JsonObject *obj, SriovVfConfig *cfg, GError **error);
+GPtrArray *sriov_record_load_all(const char *state_dir, GError **error);

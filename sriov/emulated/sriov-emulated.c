@@ -38,8 +38,7 @@
  *   stats          the tap's counters, seen from the VF (rx = towards guest).
  *
  * Links, bridge ports and FDB entries go through the netlink send path of
- * sriov-netlink.c; nft runs with an argv vector (its input is built only
- * from names, numbers and MACs we generated or validated). The applied
+ * sriov-netlink.c; the nftables tables are sriov-nft.c's. The applied
  * configuration is kept in memory; after a restart a VF's state is its clean
  * state until the pool re-applies or restores it. */
 #include "config.h"
@@ -60,26 +59,8 @@
 
 #include "sriov-backend.h"
 #include "sriov-bpf.h"
+#include "sriov-emulated.h"
 #include "sriov-netlink.h"
-
-#define EMU_MAX_VFS 256
-#define TOOL_TIMEOUT_MS 10000
-
-typedef struct {
-    SriovVfConfig cfg;          /* applied (set: what has been applied) */
-    gboolean fdb_installed;
-    guint8 fdb_mac[6];
-    gboolean mirror;            /* copy mirror_mac's frames from the uplink to the datapath */
-    guint8 mirror_mac[6];
-} EmuVf;
-
-typedef struct {
-    char *name;
-    char *uplink;
-    char *datapath_port;
-    EmuVf vfs[EMU_MAX_VFS];
-    char *nft_applied;          /* the ruleset last loaded, NULL: unknown */
-} EmuPf;
 
 typedef struct {
     SriovBackend parent;
@@ -105,8 +86,8 @@ emu_pf_free(gpointer p)
     g_free(pf);
 }
 
-static char *
-tap_name(const char *pf, guint vf)
+char *
+sriov_emu_tap_name(const char *pf, guint vf)
 {
     g_autofree char *suffix = g_strdup_printf("v%u", vf);
     int room = IFNAMSIZ - 1 - (int)strlen(suffix);
@@ -292,122 +273,6 @@ fdb(EmuBackend *e, const char *port, const guint8 mac[6], gboolean add, GError *
                 add ? "add" : "remove", text, port);
 }
 
-/* ---- external tools (argv vectors only) ---- */
-
-static gboolean
-run_tool(const char *const *argv, const char *input, gboolean ignore_failure, GError **error)
-{
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autofree char *err_text = NULL;
-    g_autoptr(GError) local = NULL;
-
-    proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                       G_SUBPROCESS_FLAGS_STDERR_PIPE, &local);
-    if (!proc || !g_subprocess_communicate_utf8(proc, input, NULL, NULL, &err_text, &local)) {
-        if (ignore_failure)
-            return TRUE;
-        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED, "cannot run %s: %s", argv[0],
-                    local->message);
-        return FALSE;
-    }
-    if (!g_subprocess_get_successful(proc) && !ignore_failure) {
-        g_autofree char *cmd = g_strjoinv(" ", (char **)argv);
-        g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_FAILED, "'%s' failed: %s", cmd,
-                    err_text ? g_strstrip(err_text) : "");
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* The netdev table of the PF's mirrors (recreated empty, or dropped when
- * nothing is mirrored): one "dup to" per mirrored VF MAC on the uplink's
- * ingress. Only names and MACs we validated go in. */
-static void
-mirror_rules(EmuPf *pf, GString *s)
-{
-    gboolean any = FALSE;
-    guint i;
-
-    g_string_append_printf(s, "add table netdev vfailover-%s\n", pf->name);
-    g_string_append_printf(s, "delete table netdev vfailover-%s\n", pf->name);
-    if (!pf->uplink || !pf->datapath_port)
-        return;     /* emu_vf_set_mirror refuses then: nothing is mirrored */
-    for (i = 0; i < EMU_MAX_VFS; i++) {
-        const EmuVf *v = &pf->vfs[i];
-        g_autofree char *mac = NULL;
-
-        if (!v->mirror)
-            continue;
-        if (!any)
-            g_string_append_printf(s, "table netdev vfailover-%s {\n"
-                                      "  chain mirror {\n"
-                                      "    type filter hook ingress device \"%s\" priority 0; "
-                                      "policy accept;\n", pf->name, pf->uplink);
-        any = TRUE;
-        mac = sriov_mac_to_string(v->mirror_mac);
-        g_string_append_printf(s, "    ether daddr %s counter dup to \"%s\"\n", mac,
-                               pf->datapath_port);
-    }
-    if (any)
-        g_string_append(s, "  }\n}\n");
-}
-
-/* Rebuild the PF's tables (anti-spoof, TX rate; mirrors) in one nft
- * transaction, unless they are what was loaded last: steering is set again
- * with the same MAC in every pair state change, and each nft run blocks
- * hookd's main loop for tens of milliseconds (more on a busy host) at the
- * moments of a migration where events must be handled quickly. (Tables
- * changed behind hookd's back are rebuilt at hookd's next change of the
- * PF's rules, or its restart.) */
-static gboolean
-nft_sync(EmuPf *pf, GError **error)
-{
-    static const char *const argv[] = { "nft", "-f", "-", NULL };
-    g_autoptr(GString) s = g_string_new(NULL);
-    guint i;
-
-    g_string_append_printf(s, "add table bridge vfailover-%s\n", pf->name);
-    g_string_append_printf(s, "delete table bridge vfailover-%s\n", pf->name);
-    g_string_append_printf(s, "table bridge vfailover-%s {\n"
-                              "  chain vf-ingress {\n"
-                              "    type filter hook prerouting priority -200; policy accept;\n",
-                           pf->name);
-    for (i = 0; i < EMU_MAX_VFS; i++) {
-        const SriovVfConfig *c = &pf->vfs[i].cfg;
-        g_autofree char *tap = NULL;
-
-        if (!(c->set & SRIOV_VF_SET_SPOOFCHK && c->spoofchk && c->set & SRIOV_VF_SET_MAC &&
-              !sriov_mac_is_zero(c->mac)) &&
-            !(c->set & SRIOV_VF_SET_RATE && c->max_tx_rate_mbps))
-            continue;
-        tap = tap_name(pf->name, i);
-        if (c->set & SRIOV_VF_SET_SPOOFCHK && c->spoofchk && c->set & SRIOV_VF_SET_MAC &&
-            !sriov_mac_is_zero(c->mac)) {
-            g_autofree char *mac = sriov_mac_to_string(c->mac);
-            g_string_append_printf(s, "    iifname \"%s\" ether saddr != %s counter drop\n", tap, mac);
-        }
-        if (c->set & SRIOV_VF_SET_RATE && c->max_tx_rate_mbps) {
-            /* Mb/s -> kbytes/s; burst: 20 ms worth, at least a few frames. */
-            guint kbytes = c->max_tx_rate_mbps * 125u;
-            guint burst = MAX(kbytes * 1000u / 50u, 16384u);
-            g_string_append_printf(s, "    iifname \"%s\" limit rate over %u kbytes/second "
-                                      "burst %u bytes counter drop\n", tap, kbytes, burst);
-        }
-    }
-    g_string_append(s, "  }\n}\n");
-    mirror_rules(pf, s);
-    if (g_strcmp0(pf->nft_applied, s->str) == 0)
-        return TRUE;
-    g_clear_pointer(&pf->nft_applied, g_free);
-    if (!run_tool(argv, s->str, FALSE, error)) {
-        g_prefix_error(error, "PF %s: cannot update its nftables rules: ", pf->name);
-        return FALSE;
-    }
-    pf->nft_applied = g_string_free(g_steal_pointer(&s), FALSE);
-    return TRUE;
-}
-
 /* ---- tap devices ---- */
 
 static gboolean
@@ -442,7 +307,7 @@ apply(EmuBackend *e, EmuPf *pf, guint vf, const SriovVfConfig *want, GError **er
 {
     EmuVf *v = &pf->vfs[vf];
     SriovVfConfig next = v->cfg;
-    g_autofree char *tap = tap_name(pf->name, vf);
+    g_autofree char *tap = sriov_emu_tap_name(pf->name, vf);
 
     if (!ifindex_of(tap)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
@@ -502,7 +367,7 @@ apply(EmuBackend *e, EmuPf *pf, guint vf, const SriovVfConfig *want, GError **er
         v->cfg.min_tx_rate_mbps = next.min_tx_rate_mbps;
         v->cfg.max_tx_rate_mbps = next.max_tx_rate_mbps;
         v->cfg.set |= next.set & (SRIOV_VF_SET_SPOOFCHK | SRIOV_VF_SET_RATE);
-        if (!nft_sync(pf, error)) {
+        if (!sriov_emu_nft_sync(pf, error)) {
             v->cfg = saved;
             g_prefix_error(error, "PF %s VF %u: cannot set %s: ", pf->name, vf,
                            want->set & SRIOV_VF_SET_RATE ? "spoofchk / TX rate" : "spoofchk");
@@ -582,7 +447,7 @@ emu_pf_open(SriovBackend *be, const char *pf, const SriovPfParams *params, guint
     p->uplink = g_strdup(uplink);
     g_free(p->datapath_port);
     p->datapath_port = g_strdup(params ? params->datapath_port : NULL);
-    if (!nft_sync(p, error))
+    if (!sriov_emu_nft_sync(p, error))
         return FALSE;
     *total_vfs = EMU_MAX_VFS;
     return TRUE;
@@ -596,7 +461,7 @@ emu_pf_get_num_vfs(SriovBackend *be, const char *pf, guint *num_vfs, GError **er
     if (!get_pf(eb(be), pf, 0, error))
         return FALSE;
     for (i = 0; i < EMU_MAX_VFS; i++) {
-        g_autofree char *tap = tap_name(pf, i);
+        g_autofree char *tap = sriov_emu_tap_name(pf, i);
         if (!ifindex_of(tap))
             break;
     }
@@ -608,7 +473,7 @@ emu_pf_get_num_vfs(SriovBackend *be, const char *pf, guint *num_vfs, GError **er
 static gboolean
 vf_port_setup(EmuBackend *e, EmuPf *p, guint vf, GError **error)
 {
-    g_autofree char *tap = tap_name(p->name, vf);
+    g_autofree char *tap = sriov_emu_tap_name(p->name, vf);
 
     if (!ifindex_of(tap) && !tap_create(tap, TRUE, error))
         goto fail;
@@ -640,7 +505,7 @@ emu_pf_set_num_vfs(SriovBackend *be, const char *pf, guint num_vfs, GError **err
         if (!vf_port_setup(e, p, i, error))
             return FALSE;
     for (i = num_vfs; i < EMU_MAX_VFS; i++) {
-        g_autofree char *tap = tap_name(pf, i);
+        g_autofree char *tap = sriov_emu_tap_name(pf, i);
         if (!ifindex_of(tap))
             break;
         if (!tap_create(tap, FALSE, error))
@@ -649,7 +514,7 @@ emu_pf_set_num_vfs(SriovBackend *be, const char *pf, guint num_vfs, GError **err
         p->vfs[i].fdb_installed = FALSE;
         p->vfs[i].mirror = FALSE;
     }
-    return nft_sync(p, error);
+    return sriov_emu_nft_sync(p, error);
 }
 
 static gboolean
@@ -659,7 +524,7 @@ emu_vf_get_info(SriovBackend *be, const char *pf, guint vf, SriovVfInfo *info, G
 
     if (!get_pf(eb(be), pf, vf, error))
         return FALSE;
-    tap = tap_name(pf, vf);
+    tap = sriov_emu_tap_name(pf, vf);
     if (!ifindex_of(tap)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
                     "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
@@ -686,7 +551,7 @@ emu_vf_restore(SriovBackend *be, const char *pf, guint vf, const SriovVfConfig *
 
     if (!p)
         return FALSE;
-    tap = tap_name(pf, vf);
+    tap = sriov_emu_tap_name(pf, vf);
     idx = ifindex_of(tap);
     if (!idx) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
@@ -717,7 +582,7 @@ emu_vf_reserve(SriovBackend *be, const char *pf, guint vf, GError **error)
 
     if (!p)
         return FALSE;
-    tap = tap_name(pf, vf);
+    tap = sriov_emu_tap_name(pf, vf);
     if (!ifindex_of(tap)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
                     "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
@@ -765,7 +630,7 @@ emu_vf_get_config(SriovBackend *be, const char *pf, guint vf, SriovVfConfig *cfg
 
     if (!p)
         return FALSE;
-    tap = tap_name(pf, vf);
+    tap = sriov_emu_tap_name(pf, vf);
     if (!ifindex_of(tap)) {
         g_set_error(error, SRIOV_ERROR, SRIOV_ERROR_NOT_FOUND,
                     "PF %s VF %u: no such VF (tap %s does not exist)", pf, vf, tap);
@@ -790,7 +655,7 @@ emu_vf_get_stats(SriovBackend *be, const char *pf, guint vf, SriovVfStats *stats
 
     if (!get_pf(e, pf, vf, error))
         return FALSE;
-    tap = tap_name(pf, vf);
+    tap = sriov_emu_tap_name(pf, vf);
     rc = sriov_nl_get_link(e->nl, tap, 0, &reply, &ext_ack);
     if (rc < 0) {
         g_autofree char *why = sriov_nl_strerror(rc, ext_ack);
@@ -857,7 +722,7 @@ emu_vf_set_mirror(SriovBackend *be, const char *pf, guint vf, const guint8 *mac,
     v->mirror = mac != NULL;
     if (mac)
         memcpy(v->mirror_mac, mac, 6);
-    if (!nft_sync(p, error)) {
+    if (!sriov_emu_nft_sync(p, error)) {
         *v = saved;
         g_prefix_error(error, "PF %s VF %u: cannot %s its mirror: ", pf, vf, mac ? "set" : "stop");
         return FALSE;
